@@ -1,0 +1,303 @@
+/**
+ * Calls, casts and replies: the request/reply protocol of `gen_server`, in the mailbox.
+ *
+ * A call puts a {@link LocalCall} in the server's mailbox; the same object is the `from` the server's
+ * handler receives and the waiter that fails the call if the server exits first (Erlang's call
+ * monitor), so a local call allocates one object and one promise. It always ends: with the reply,
+ * `CallTimeoutError` (default 5000 ms), `CallAbortedError` (its signal), `CallExitError` (the server
+ * exited), `NoProcError` at once (dead pid, unknown name), or `NodeDownError` (its node is not
+ * connected, or goes down while the call is in flight).
+ */
+import type { TimerHandle } from './clock.js'
+import type { CallTag, RemoteName } from './distribution.js'
+import { CallAbortedError, CallExitError, CallTimeoutError, NodeDownError, NoProcError } from './errors.js'
+import type { ExitReason } from './exit-reason.js'
+import type { Dest } from './names.js'
+import { describe } from './names.js'
+import type { CoreNode } from './node.js'
+import { Pid } from './pid.js'
+import type { Ref } from './pid.js'
+import { Proc } from './process.js'
+import type { Waiter } from './process.js'
+
+/** Options of `call`. */
+export interface CallOptions {
+  /**
+   * Milliseconds to wait for the reply; `Infinity` waits as long as the server lives.
+   * @default 5000
+   */
+  timeout?: number
+  /** Ends the call early with `CallAbortedError`. */
+  signal?: AbortSignal
+}
+
+export const DEFAULT_CALL_TIMEOUT = 5000
+
+/** A cast in a mailbox. */
+export class Cast {
+  readonly message: unknown
+  constructor (message: unknown) {
+    this.message = message
+  }
+}
+
+/** A call in a mailbox: `request`, and `from` to reply to. */
+export interface CallMessage {
+  readonly request: unknown
+  readonly from: CallTag
+}
+
+/** A call between two processes of one node. */
+export class LocalCall implements Waiter, CallTag, CallMessage {
+  prev: Waiter | null = null
+  next: Waiter | null = null
+  readonly request: unknown
+  readonly pid: Pid | undefined
+  readonly target: Proc
+  resolve!: (value: unknown) => void
+  reject!: (err: Error) => void
+  timer: TimerHandle | undefined = undefined
+  signal: AbortSignal | undefined = undefined
+  done = false
+  #ref: Ref | undefined
+
+  constructor (target: Proc, request: unknown, caller: Pid | undefined) {
+    this.target = target
+    this.request = request
+    this.pid = caller
+  }
+
+  get from (): CallTag {
+    return this
+  }
+
+  /** The call's reference (made on first use). */
+  get ref (): Ref {
+    this.#ref ??= this.target.node.makeRef()
+    return this.#ref
+  }
+
+  settle (value: unknown): void {
+    if (this.done) return
+    this.#finish()
+    this.resolve(value)
+  }
+
+  fail (err: Error): void {
+    if (this.done) return
+    this.#finish()
+    this.reject(err)
+  }
+
+  exited (reason: ExitReason): void {
+    this.fail(reason === 'noproc' ? new NoProcError(this.target.pid.toString()) : new CallExitError(this.target.pid.toString(), reason))
+  }
+
+  readonly onAbort = (): void => {
+    this.fail(new CallAbortedError(this.target.pid.toString(), this.signal?.reason))
+  }
+
+  readonly onTimeout = (): void => {
+    this.timer = undefined
+    this.fail(new CallTimeoutError(this.target.pid.toString(), this.#timeout))
+  }
+
+  #timeout = DEFAULT_CALL_TIMEOUT
+
+  arm (timeout: number, signal: AbortSignal | undefined): void {
+    this.#timeout = timeout
+    if (timeout !== Infinity) this.timer = this.target.node.clock.setTimeout(this.onTimeout, timeout)
+    if (signal !== undefined) {
+      this.signal = signal
+      signal.addEventListener('abort', this.onAbort, { once: true })
+    }
+  }
+
+  #finish (): void {
+    this.done = true
+    if (this.timer !== undefined) this.target.node.clock.clearTimeout(this.timer)
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this.onAbort)
+    if (this.target.alive) this.target.removeWaiter(this)
+  }
+}
+
+/** A call that came from another node; replying goes back through the distribution. */
+export class IncomingCall implements CallMessage, CallTag {
+  readonly request: unknown
+  readonly pid: Pid | undefined
+  readonly ref: Ref
+  readonly node: CoreNode
+  replied = false
+
+  constructor (node: CoreNode, request: unknown, tag: CallTag) {
+    this.node = node
+    this.request = request
+    this.pid = tag.pid
+    this.ref = tag.ref
+  }
+
+  get from (): CallTag {
+    return this
+  }
+}
+
+/** A call in flight to another node. */
+export interface RemoteCall {
+  readonly node: string
+  readonly target: string
+  readonly monitored: Pid | RemoteName
+  readonly watcher: Pid
+  settle(value: unknown): void
+  fail(err: Error): void
+}
+
+export function checkCallOptions (opts: CallOptions | number | undefined): { timeout: number, signal: AbortSignal | undefined } {
+  if (opts === undefined) return { timeout: DEFAULT_CALL_TIMEOUT, signal: undefined }
+  const o = typeof opts === 'number' ? { timeout: opts } : opts
+  const timeout = o.timeout ?? DEFAULT_CALL_TIMEOUT
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+    throw new TypeError(`call: timeout must be a non-negative number of milliseconds or Infinity, got ${String(timeout)}`)
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('call: signal must be an AbortSignal')
+  return { timeout, signal: o.signal }
+}
+
+/** Calls `dest` from `caller` (undefined outside a process). */
+export function call (node: CoreNode, dest: Dest, request: unknown, opts: CallOptions | number | undefined, caller: Pid | undefined): Promise<unknown> {
+  let target
+  let timeout: number
+  let signal: AbortSignal | undefined
+  try {
+    ({ timeout, signal } = checkCallOptions(opts))
+    if (request === undefined) throw new TypeError('call: the request must not be undefined')
+    target = node.resolve(dest, 'call')
+  } catch (err) {
+    return Promise.reject(err as Error)
+  }
+  if (target === undefined) return Promise.reject(new NoProcError(describe(dest)))
+  if (signal?.aborted === true) return Promise.reject(new CallAbortedError(describe(dest), signal.reason))
+  if (target instanceof Proc) {
+    const c = new LocalCall(target, request, caller)
+    const promise = new Promise<unknown>((resolve, reject) => {
+      c.resolve = resolve
+      c.reject = reject
+    })
+    target.addWaiter(c)
+    c.arm(timeout, signal)
+    target.deliver(c)
+    return promise
+  }
+  return callRemote(node, target, request, timeout, signal, caller)
+}
+
+function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown, timeout: number, signal: AbortSignal | undefined, caller: Pid | undefined): Promise<unknown> {
+  const shown = describe(target)
+  if (!node.distribution.isConnected(target.node)) return Promise.reject(new NodeDownError(target.node))
+  const ref = node.makeRef()
+  const watcher = caller ?? node.rootPid
+  const { promise, resolve, reject } = Promise.withResolvers<unknown>()
+  let timer: TimerHandle | undefined
+  const end = (): void => {
+    node.remoteCalls.delete(ref.key)
+    if (timer !== undefined) node.clock.clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+  }
+  const rc: RemoteCall = {
+    node: target.node,
+    target: shown,
+    monitored: target,
+    watcher,
+    settle (value) {
+      end()
+      if (node.distribution.isConnected(target.node)) node.distribution.demonitor(watcher, target, ref)
+      resolve(value)
+    },
+    fail (err) {
+      end()
+      reject(err)
+    }
+  }
+  const onAbort = (): void => {
+    if (node.distribution.isConnected(target.node)) node.distribution.demonitor(watcher, target, ref)
+    rc.fail(new CallAbortedError(shown, signal?.reason))
+  }
+  if (timeout !== Infinity) {
+    timer = node.clock.setTimeout(() => {
+      timer = undefined
+      if (node.distribution.isConnected(target.node)) node.distribution.demonitor(watcher, target, ref)
+      rc.fail(new CallTimeoutError(shown, timeout))
+    }, timeout)
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  node.remoteCalls.set(ref.key, rc)
+  node.distribution.monitor(watcher, target, ref)
+  node.distribution.call(target, request, { pid: caller, ref })
+  return promise
+}
+
+/** Sends a cast to `dest`; like `send`, it never fails for a dead or unreachable target. */
+export function cast (node: CoreNode, dest: Dest, message: unknown, from: Pid | undefined): void {
+  if (message === undefined) throw new TypeError('cast: the message must not be undefined')
+  node.send(dest, new Cast(message), from)
+}
+
+/** Replies to a call; a second reply to the same call is ignored. */
+export function reply (from: CallTag, value: unknown): void {
+  if (from instanceof LocalCall) from.settle(value)
+  else if (from instanceof IncomingCall) {
+    if (from.replied) return
+    from.replied = true
+    from.node.replyRemote(from, value)
+  } else {
+    throw new TypeError('reply: `from` must be the `from` a call handler was given')
+  }
+}
+
+/** Carries an error back to a remote caller in place of a reply. */
+export class CallRejection {
+  readonly error: Error
+  constructor (error: Error) {
+    this.error = error
+  }
+}
+
+/** Ends a call with an error for its caller (the server itself carries on). */
+export function failCall (from: CallTag, err: Error): void {
+  if (from instanceof LocalCall) from.fail(err)
+  else if (from instanceof IncomingCall && !from.replied) {
+    from.replied = true
+    from.node.replyRemote(from, new CallRejection(err))
+  }
+}
+
+/** A call from another node arrives for `to`. */
+export function deliverRemoteCall (node: CoreNode, to: Pid | string, request: unknown, tag: CallTag): void {
+  const proc = typeof to === 'string' ? node.names.get(to) : node.lookup(to)
+  // If there is no such process, the caller's monitor fires `noproc` and ends the call.
+  proc?.deliver(new IncomingCall(node, request, tag))
+}
+
+/** The reply to a call this node made to another node. */
+export function remoteReplied (node: CoreNode, ref: Ref, value: unknown): void {
+  const rc = node.remoteCalls.get(ref.key)
+  if (rc === undefined) return
+  if (value instanceof CallRejection) rc.fail(value.error)
+  else rc.settle(value)
+}
+
+/** The monitor of a remote call fired: the server is gone. Returns true if `ref` was a call's. */
+export function remoteCallDown (node: CoreNode, ref: Ref, reason: ExitReason): boolean {
+  const rc = node.remoteCalls.get(ref.key)
+  if (rc === undefined) return false
+  rc.fail(reason === 'noproc'
+    ? new NoProcError(rc.target)
+    : reason === 'noconnection' ? new NodeDownError(rc.node) : new CallExitError(rc.target, reason))
+  return true
+}
+
+/** Fails every call in flight to `lost` with `NodeDownError`. */
+export function nodeDown (node: CoreNode, lost: string): void {
+  for (const rc of [...node.remoteCalls.values()]) {
+    if (rc.node === lost) rc.fail(new NodeDownError(lost))
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The seam between a node and the network. Everything addressed to a process of another node goes
+ * through the node's `Distribution`; what comes in from the network enters through the
+ * {@link DistributionHost} the node hands to it in `attach`.
+ *
+ * The node itself keeps the Erlang semantics for unreachable nodes, whatever the distribution: a
+ * message to a node that is not connected is dropped, a monitor on one fires `DOWN` with
+ * `'noconnection'` at once, a link to one delivers an exit signal `'noconnection'`, and a call to one
+ * fails at once with `NodeDownError`. When a connected node goes down, the distribution calls
+ * `host.nodeDown(node)` and the same happens to every monitor, link and call in flight towards it.
+ *
+ * Without a cluster, a node uses {@link localOnly}: no other node is ever connected.
+ */
+import type { ExitReason } from './exit-reason.js'
+import type { Pid, Ref } from './pid.js'
+
+/** A process named on a given node: Erlang's `{Name, Node}`. */
+export interface RemoteName {
+  readonly name: string
+  readonly node: string
+}
+
+/** Who a reply goes to: the calling process (if any) and the call's reference. */
+export interface CallTag {
+  readonly pid: Pid | undefined
+  readonly ref: Ref
+}
+
+/** Ways out of the node. Each method is called only for a node for which `isConnected` was true. */
+export interface Distribution {
+  /** Called once by the node that uses this distribution. */
+  attach(host: DistributionHost): void
+  /** True if messages can be sent to `node` now. */
+  isConnected(node: string): boolean
+  send(to: Pid, message: unknown, from: Pid | undefined): void
+  sendNamed(to: RemoteName, message: unknown, from: Pid | undefined): void
+  /** Starts a call: the reply comes back through `host.callReplied(tag.ref, value)`. */
+  call(to: Pid | RemoteName, request: unknown, tag: CallTag): void
+  /** Replies to a caller on another node. */
+  reply(tag: CallTag, value: unknown): void
+  link(from: Pid, to: Pid): void
+  unlink(from: Pid, to: Pid): void
+  /** An exit signal; `linked` is true when it comes from the exit of a linked process. */
+  exit(from: Pid, to: Pid, reason: ExitReason, linked: boolean): void
+  monitor(watcher: Pid, target: Pid | RemoteName, ref: Ref): void
+  demonitor(watcher: Pid, target: Pid | RemoteName, ref: Ref): void
+  /** Tells a watcher on another node that the process it monitored has ended. */
+  down(watcher: Pid, target: Pid, ref: Ref, reason: ExitReason): void
+}
+
+/** Ways into the node, for its distribution. */
+export interface DistributionHost {
+  readonly name: string
+  readonly creation: number
+  deliver(to: Pid, message: unknown): void
+  deliverNamed(name: string, message: unknown): void
+  deliverCall(to: Pid | string, request: unknown, tag: CallTag): void
+  callReplied(ref: Ref, value: unknown): void
+  exitSignal(to: Pid, from: Pid, reason: ExitReason, linked: boolean): void
+  link(local: Pid, remote: Pid): void
+  unlink(local: Pid, remote: Pid): void
+  monitor(target: Pid | string, watcher: Pid, ref: Ref): void
+  demonitor(target: Pid | string, ref: Ref): void
+  monitorDown(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void
+  /** The connection to `node` is lost: fail everything in flight towards it with `noconnection`. */
+  nodeDown(node: string): void
+}
+
+function unreachable (): never {
+  throw new Error('localOnly distribution: no other node is connected')
+}
+
+/** The distribution of a node outside any cluster: no other node is ever reachable. */
+export function localOnly (): Distribution {
+  return {
+    attach () {},
+    isConnected: () => false,
+    send: unreachable,
+    sendNamed: unreachable,
+    call: unreachable,
+    reply: unreachable,
+    link: unreachable,
+    unlink: unreachable,
+    exit: unreachable,
+    monitor: unreachable,
+    demonitor: unreachable,
+    down: unreachable
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Typed errors of `@gen-cluster/core`. Each has a stable `name`; test and branch on `err.name`
+ * (or `instanceof`), never on the message text.
+ */
+import type { ExitReason } from './exit-reason.js'
+import { formatReason } from './exit-reason.js'
+import type { Pid } from './pid.js'
+
+/** Thrown when a call, link or lookup targets a process that does not exist (dead pid, unknown name). */
+export class NoProcError extends Error {
+  override name = 'NoProcError' as const
+  readonly target: string
+  constructor (target: string, message = `no process: ${target}`) {
+    super(message)
+    this.target = target
+  }
+}
+
+/** Thrown when a call gets no reply within its timeout. */
+export class CallTimeoutError extends Error {
+  override name = 'CallTimeoutError' as const
+  readonly timeout: number
+  constructor (target: string, timeout: number) {
+    super(`call to ${target} timed out after ${timeout} ms`)
+    this.timeout = timeout
+  }
+}
+
+/** Thrown when a call is aborted through its `AbortSignal`. */
+export class CallAbortedError extends Error {
+  override name = 'CallAbortedError' as const
+  constructor (target: string, cause?: unknown) {
+    super(`call to ${target} was aborted`, { cause })
+  }
+}
+
+/** Thrown when the node of the target process is not connected (or, without distribution, is any other node). */
+export class NodeDownError extends Error {
+  override name = 'NodeDownError' as const
+  readonly node: string
+  constructor (node: string) {
+    super(`node ${node} is not connected`)
+    this.node = node
+  }
+}
+
+/** Thrown to a caller when the server exits before replying; `reason` is the server's exit reason. */
+export class CallExitError extends Error {
+  override name = 'CallExitError' as const
+  readonly reason: ExitReason
+  constructor (target: string, reason: ExitReason) {
+    super(`${target} exited during the call: ${formatReason(reason)}`, { cause: reason instanceof Error ? reason : undefined })
+    this.reason = reason
+  }
+}
+
+/** Exit reason of a process whose callback returned a value that is not a valid result for that callback. */
+export class BadReturnError extends Error {
+  override name = 'BadReturnError' as const
+  readonly callback: string
+  readonly value: unknown
+  constructor (callback: string, value: unknown, rule: string) {
+    super(`${callback} returned an invalid result ${preview(value)}: ${rule}`)
+    this.callback = callback
+    this.value = value
+  }
+}
+
+/** Thrown when an API that needs a calling process (`self`, `link`, `monitor`, `receive`...) is used outside one. */
+export class NotInProcessError extends Error {
+  override name = 'NotInProcessError' as const
+  constructor (api: string) {
+    super(`${api} must be called from inside a process (spawn one, or use the test kit's probe)`)
+  }
+}
+
+/** Thrown when a name is registered twice, or a process that already has a name is registered again. */
+export class AlreadyRegisteredError extends Error {
+  override name = 'AlreadyRegisteredError' as const
+  readonly registeredName: string
+  constructor (name: string, detail: string) {
+    super(`cannot register ${JSON.stringify(name)}: ${detail}`)
+    this.registeredName = name
+  }
+}
+
+/** Thrown by `start` when the server's name is already taken; `pid` is the holder. */
+export class AlreadyStartedError extends Error {
+  override name = 'AlreadyStartedError' as const
+  readonly pid: Pid | undefined
+  constructor (name: string, pid: Pid | undefined) {
+    super(`a process is already registered as ${name}${pid === undefined ? '' : ` (${pid.toString()})`}`)
+    this.pid = pid
+  }
+}
+
+/** Thrown by `start` when `init` stops or crashes; `reason` is what it stopped with. */
+export class InitError extends Error {
+  override name = 'InitError' as const
+  readonly reason: ExitReason
+  constructor (reason: ExitReason) {
+    super(`init failed: ${formatReason(reason)}`, { cause: reason instanceof Error ? reason : undefined })
+    this.reason = reason
+  }
+}
+
+/** Thrown by `start` when `init` returned `{ ignore: true }`: no process is running. */
+export class InitIgnoredError extends Error {
+  override name = 'InitIgnoredError' as const
+  constructor () {
+    super('init returned ignore')
+  }
+}
+
+/** Thrown when a `{ global: name }` is used on a node that has no global registry (no cluster). */
+export class NoGlobalRegistryError extends Error {
+  override name = 'NoGlobalRegistryError' as const
+  constructor (name: string) {
+    super(`{ global: ${JSON.stringify(name)} } needs a cluster node with a global registry`)
+  }
+}
+
+/** Thrown when a `stop` does not see the server exit within its timeout. */
+export class StopTimeoutError extends Error {
+  override name = 'StopTimeoutError' as const
+  constructor (target: string, timeout: number) {
+    super(`${target} did not stop within ${timeout} ms`)
+  }
+}
+
+/** Thrown to a caller whose request has no handler on the server (its `type` is unknown); the server carries on. */
+export class UnknownRequestError extends Error {
+  override name = 'UnknownRequestError' as const
+  readonly request: unknown
+  constructor (server: string, request: unknown) {
+    super(`${server} has no handleCall for request ${preview(request)}`)
+    this.request = request
+  }
+}
+
+/** Thrown when a behaviour given to `start` or `upgrade` is not a valid behaviour; names the field. */
+export class InvalidBehaviourError extends TypeError {
+  override name = 'InvalidBehaviourError' as const
+  readonly field: string
+  constructor (field: string, rule: string) {
+    super(`invalid behaviour: ${field} ${rule}`)
+    this.field = field
+  }
+}
+
+/** Thrown by `receive({ timeout })` when no matching message came in time. */
+export class ReceiveTimeoutError extends Error {
+  override name = 'ReceiveTimeoutError' as const
+  readonly timeout: number
+  constructor (timeout: number) {
+    super(`no matching message within ${timeout} ms`)
+    this.timeout = timeout
+  }
+}
+
+/** A short, safe rendering of a value for error messages. */
+export function preview (value: unknown): string {
+  try {
+    const s = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value, (_k, v: unknown) => typeof v === 'bigint' ? `${v}n` : v) ?? String(value))
+    return s.length > 200 ? `${s.slice(0, 200)}…` : s
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
