@@ -48,12 +48,16 @@ export function forgetNode (node: CoreNode): void {
  * The node that acts for the caller towards `dest`: the calling process's node; outside any process,
  * the node of `dest` if it is a pid of a node of this realm, else the default node.
  */
-export function nodeFor (dest: unknown): CoreNode {
-  const p = currentProc()
-  if (p !== undefined) return p.node
-  if (dest instanceof Pid) {
-    const n = realm.get(dest.node)
-    if (n !== undefined && n.creation === dest.creation) return n
+export function nodeFor (dest: unknown, caller: Proc | undefined = currentProc()): CoreNode {
+  if (caller !== undefined) return caller.node
+  let pid = dest
+  if (typeof dest === 'object' && dest !== null && 'via' in dest) {
+    const via = (dest as { via: { whereisName?: (name: string) => Pid | undefined }, name: string })
+    pid = typeof via.via?.whereisName === 'function' ? via.via.whereisName(via.name) : undefined
+  }
+  if (pid instanceof Pid) {
+    const n = realm.get(pid.node)
+    if (n !== undefined && n.creation === pid.creation) return n
   }
   return defaultNode()
 }
@@ -131,7 +135,8 @@ export function self (): Pid {
  * silently, as in Erlang; a message to an unregistered name throws `NoProcError`.
  */
 export function send (dest: Dest, message: unknown): void {
-  nodeFor(dest).send(dest, message, currentProc()?.pid)
+  const caller = currentProc()
+  nodeFor(dest, caller).send(dest, message, caller?.pid)
 }
 
 /** Registers `pid` (a local process) under `name` on its node. */

@@ -28,7 +28,7 @@
  * whose `type` has no handler fails *for its caller* with `UnknownRequestError`, and a cast with no
  * handler is logged and dropped: the server and its state carry on.
  */
-import type { CallTag } from './distribution.js'
+import type { CallTag, RemoteName } from './distribution.js'
 import type { ExitReason } from './exit-reason.js'
 import type { GlobalName, ViaName } from './names.js'
 import type { Pid } from './pid.js'
@@ -76,11 +76,16 @@ export interface From<R = unknown> extends CallTag {
   readonly '~reply'?: R
 }
 
-/** A pid or name of a server of type `T` (type only: at run time a pid or a name). */
-export type ServerRef<T = unknown> = (Pid & { readonly '~server'?: T }) | Named<T> | (GlobalName & { readonly '~server'?: T }) | (ViaName & { readonly '~server'?: T }) | { readonly name: string, readonly node: string, readonly '~server'?: T }
+/** Type only: marks a pid or name with the types of the server it names. */
+export interface Typed<T> {
+  readonly '~server'?: T
+}
+
+/** A pid or name of a server of type `T` (at run time, just a pid or a name). */
+export type ServerRef<T = unknown> = (Pid | string | RemoteName | GlobalName | ViaName) & Typed<T>
 
 /** A name string that remembers the type of the server it names: `const COUNTER = 'counter' as Named<Counter>`. */
-export type Named<T> = string & { readonly '~server'?: T }
+export type Named<T> = string & Typed<T>
 
 export type InitResult<S, C> =
   | { state: S, continue?: C }

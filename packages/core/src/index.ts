@@ -38,7 +38,7 @@ export {
 } from './api.js'
 export type { ProcessContext } from './api.js'
 export type {
-  GenServer, ServerTypes, CallRequest, CallRequestOf, CastMessage, ReplyOf, From, ServerRef, Named,
+  GenServer, ServerTypes, CallRequest, CallRequestOf, CastMessage, ReplyOf, From, ServerRef, Named, Typed,
   InitResult, CallResult, CastResult, InfoMessage, StateOf, ArgOf
 } from './gen-server.js'
 export { defineServer } from './gen-server.js'

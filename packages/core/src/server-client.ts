@@ -6,7 +6,7 @@ import type { CallOptions } from './call.js'
 import * as calls from './call.js'
 import type { ExitReason } from './exit-reason.js'
 import { isExitReason } from './exit-reason.js'
-import type { ArgOf, CallRequest, CastMessage, From, GenServer, ReplyOf, ServerRef, ServerTypes, StateOf } from './gen-server.js'
+import type { ArgOf, CallRequest, CastMessage, From, GenServer, ReplyOf, ServerRef, ServerTypes, StateOf, Typed } from './gen-server.js'
 import type { Dest, NameRegistry, ServerName } from './names.js'
 import { checkServerName, describe } from './names.js'
 import type { CoreNode } from './node.js'
@@ -29,8 +29,11 @@ export interface StartOptions {
   trapExit?: boolean
 }
 
+/** A pid or name that carries no server type: calls through it are untyped. */
+type Untyped = Dest & { readonly '~server'?: undefined }
+
 /** A typed pid of a server of type `T`. */
-export type ServerPid<T> = Pid & { readonly '~server'?: T }
+export type ServerPid<T> = Pid & Typed<T>
 
 const OPTIONAL_FNS = ['handleInfo', 'handleContinue', 'terminate', 'codeChange'] as const
 
@@ -162,14 +165,19 @@ async function registerElsewhere (node: CoreNode, proc: Proc, name: { global: st
  * @example
  * const n = await call(counter, { type: 'add', by: 2 }) // n: number
  */
-export function call<T, R extends (unknown extends T ? unknown : CallRequest<T>)> (server: ServerRef<T>, request: R, opts?: CallOptions | number): Promise<unknown extends T ? unknown : ReplyOf<T, R>> {
-  const node = nodeFor(server)
-  return calls.call(node, server as Dest, request, opts, currentProc()?.pid) as Promise<unknown extends T ? unknown : ReplyOf<T, R>>
+export function call<T extends ServerTypes, const R extends CallRequest<T>> (server: ServerRef<T>, request: R, opts?: CallOptions | number): Promise<ReplyOf<T, R>>
+export function call (server: Untyped, request: unknown, opts?: CallOptions | number): Promise<unknown>
+export function call (server: Dest, request: unknown, opts?: CallOptions | number): Promise<unknown> {
+  const caller = currentProc()
+  return calls.call(nodeFor(server, caller), server, request, opts, caller?.pid)
 }
 
 /** Sends a cast: fire and forget. A cast to a dead pid or a disconnected node is dropped; to an unknown name, throws `NoProcError`. */
-export function cast<T> (server: ServerRef<T>, message: unknown extends T ? unknown : CastMessage<T>): void {
-  calls.cast(nodeFor(server), server as Dest, message, currentProc()?.pid)
+export function cast<T extends ServerTypes, const M extends CastMessage<T>> (server: ServerRef<T>, message: M): void
+export function cast (server: Untyped, message: unknown): void
+export function cast (server: Dest, message: unknown): void {
+  const caller = currentProc()
+  calls.cast(nodeFor(server, caller), server, message, caller?.pid)
 }
 
 /** Replies to a call a handler answered with `{ noreply: true }`. A second reply is ignored. */

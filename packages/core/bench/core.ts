@@ -1,0 +1,108 @@
+/**
+ * `pnpm bench:core`: local figures of the core runtime. Not a test: it prints, it asserts nothing.
+ *
+ *   call: sequential local GenServer call, µs/op
+ *   cast: casts from one sender to one server, msgs/s
+ *   spawn: spawn of a process that exits at once, µs/op
+ *   idle: heap bytes per idle GenServer, over 100,000 of them
+ *
+ * Each figure is the median of several rounds, printed as `name: value unit` (`--json` for one JSON
+ * object). Run with `node --expose-gc` for the heap figure.
+ */
+import { call, cast, createNode, defineServer, silentLogger, spawn, start, stop } from '../src/index.js'
+import type { ServerTypes } from '../src/index.js'
+
+interface Counter extends ServerTypes {
+  state: number
+  calls: { get: { reply: number } }
+  casts: { inc: { by: number } }
+}
+
+const counter = defineServer<Counter>({
+  init: () => ({ state: 0 }),
+  handleCall: { get: (_r, _f, n) => ({ reply: n, state: n }) },
+  handleCast: { inc: (m, n) => ({ state: n + m.by }) }
+})
+
+const node = createNode({ name: 'bench@localhost', logger: silentLogger })
+const json = process.argv.includes('--json')
+const quick = process.argv.includes('--quick')
+const rounds = quick ? 3 : 7
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] as number
+}
+
+async function benchCall (): Promise<number> {
+  const pid = await start(counter, undefined, { node })
+  const n = quick ? 50_000 : 200_000
+  const out: number[] = []
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now()
+    for (let i = 0; i < n; i++) await call(pid, { type: 'get' })
+    out.push((performance.now() - t) * 1000 / n)
+  }
+  await stop(pid)
+  return median(out)
+}
+
+async function benchCast (): Promise<number> {
+  const pid = await start(counter, undefined, { node })
+  const n = quick ? 500_000 : 2_000_000
+  const msg = { type: 'inc', by: 1 } as const
+  const out: number[] = []
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now()
+    for (let i = 0; i < n; i++) cast(pid, msg)
+    await call(pid, { type: 'get' }, Infinity)
+    out.push(n / ((performance.now() - t) / 1000))
+  }
+  await stop(pid)
+  return median(out)
+}
+
+async function benchSpawn (): Promise<number> {
+  const n = quick ? 20_000 : 100_000
+  const out: number[] = []
+  const base = node.procs.size
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now()
+    for (let i = 0; i < n; i++) spawn(() => undefined, { node })
+    while (node.procs.size > base) await new Promise(resolve => setImmediate(resolve))
+    out.push((performance.now() - t) * 1000 / n)
+  }
+  return median(out)
+}
+
+async function benchIdle (): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) return undefined
+  const n = 100_000
+  gc()
+  const before = process.memoryUsage().heapUsed
+  const pids = []
+  for (let i = 0; i < n; i++) pids.push(start(counter, undefined, { node }))
+  const started = await Promise.all(pids)
+  gc()
+  const after = process.memoryUsage().heapUsed
+  // The pids array itself is the benchmark's, not the servers': 8 bytes a slot plus the promise and pid.
+  const perServer = (after - before) / n
+  for (const pid of started) node.terminate(node.lookup(pid)!, 'killed')
+  return perServer
+}
+
+const figures: Array<[string, number | undefined, string]> = [
+  ['call', await benchCall(), 'us/op'],
+  ['cast', await benchCast(), 'msgs/s'],
+  ['spawn', await benchSpawn(), 'us/op'],
+  ['idle_gen_server', await benchIdle(), 'bytes']
+]
+
+if (json) {
+  process.stdout.write(JSON.stringify(Object.fromEntries(figures.map(([k, v, u]) => [k, { value: v, unit: u }]))) + '\n')
+} else {
+  for (const [k, v, u] of figures) {
+    process.stdout.write(v === undefined ? `${k}: n/a (run with --expose-gc)\n` : `${k}: ${u === 'msgs/s' ? Math.round(v) : v.toFixed(3)} ${u}\n`)
+  }
+}
