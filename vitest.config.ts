@@ -6,6 +6,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     env: { GEN_CLUSTER_LOG: 'silent' },
     testTimeout: 20_000,
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
     typecheck: {
       enabled: true,
       include: ['packages/*/test/**/*.test-d.ts'],

@@ -148,6 +148,18 @@ export class InvalidBehaviourError extends TypeError {
   }
 }
 
+/** Thrown by `upgrade` when the new code's `codeChange` throws; the server keeps its old code and state. */
+export class CodeChangeError extends Error {
+  override name = 'CodeChangeError' as const
+  readonly fromVersion: string | undefined
+  readonly toVersion: string | undefined
+  constructor (from: string | undefined, to: string | undefined, cause: unknown) {
+    super(`codeChange from ${from ?? '(none)'} to ${to ?? '(none)'} failed: ${cause instanceof Error ? cause.message : preview(cause)}`, { cause })
+    this.fromVersion = from
+    this.toVersion = to
+  }
+}
+
 /** Thrown by `receive({ timeout })` when no matching message came in time. */
 export class ReceiveTimeoutError extends Error {
   override name = 'ReceiveTimeoutError' as const
@@ -165,5 +177,71 @@ export function preview (value: unknown): string {
     return s.length > 200 ? `${s.slice(0, 200)}…` : s
   } catch {
     return Object.prototype.toString.call(value)
+  }
+}
+
+/** Thrown by `startSupervisor` when the supervisor spec (strategy, intensity, period, children) breaks a rule; names the field. */
+export class InvalidSupervisorSpecError extends TypeError {
+  override name = 'InvalidSupervisorSpecError' as const
+  readonly field: string
+  constructor (field: string, rule: string) {
+    super(`invalid supervisor spec: ${field} ${rule}`)
+    this.field = field
+  }
+}
+
+/** Thrown when a child spec (at `startSupervisor` or `startChild`) has a missing, wrong or duplicate field; `field` names it, `child` is the child's id or index. */
+export class InvalidChildSpecError extends TypeError {
+  override name = 'InvalidChildSpecError' as const
+  readonly field: string
+  readonly child: string | number | undefined
+  constructor (field: string, rule: string, child?: string | number) {
+    super(`invalid child spec${child === undefined ? '' : ` ${typeof child === 'number' ? `#${child}` : JSON.stringify(child)}`}: ${field} ${rule}`)
+    this.field = field
+    this.child = child
+  }
+}
+
+/** Thrown by `startChild` / `restartChild` when the child's `start` fails; also the exit reason of a supervisor whose child failed to start in `init`. */
+export class ChildStartError extends Error {
+  override name = 'ChildStartError' as const
+  readonly childId: string | undefined
+  readonly reason: unknown
+  constructor (childId: string | undefined, reason: unknown) {
+    super(`child ${childId === undefined ? '(dynamic)' : JSON.stringify(childId)} failed to start: ${reason instanceof Error ? `${reason.name}: ${reason.message}` : preview(reason)}`, { cause: reason })
+    this.childId = childId
+    this.reason = reason
+  }
+}
+
+/** Thrown by `terminateChild`, `restartChild` and `deleteChild` when the supervisor has no child with that id (or pid). */
+export class ChildNotFoundError extends Error {
+  override name = 'ChildNotFoundError' as const
+  readonly child: string
+  constructor (child: string) {
+    super(`no child ${child} in this supervisor`)
+    this.child = child
+  }
+}
+
+/** Thrown by `restartChild` and `deleteChild` when the child is running (terminate it first). */
+export class ChildRunningError extends Error {
+  override name = 'ChildRunningError' as const
+  readonly childId: string
+  constructor (childId: string) {
+    super(`child ${JSON.stringify(childId)} is running; terminate it first`)
+    this.childId = childId
+  }
+}
+
+/** Thrown when a supervisor operation does not exist for the supervisor's strategy (`restartChild` on simple_one_for_one, ...). */
+export class WrongStrategyError extends Error {
+  override name = 'WrongStrategyError' as const
+  readonly operation: string
+  readonly strategy: string
+  constructor (operation: string, strategy: string, rule: string) {
+    super(`${operation} on a ${strategy} supervisor: ${rule}`)
+    this.operation = operation
+    this.strategy = strategy
   }
 }

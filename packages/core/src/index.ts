@@ -46,3 +46,5 @@ export { start, startLink, call, cast, reply, stop, getState } from './server-cl
 export type { StartOptions, ServerPid } from './server-client.js'
 export { processInfo } from './introspection.js'
 export type { ProcessInfo } from './introspection.js'
+export { upgrade, upgradeAll, loadBehaviour } from './upgrade.js'
+export type { UpgradeResult, UpgradeOptions } from './upgrade.js'

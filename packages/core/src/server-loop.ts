@@ -4,7 +4,7 @@
  */
 import { Cast, IncomingCall, LocalCall, failCall, reply } from './call.js'
 import type { CallMessage } from './call.js'
-import { BadReturnError, UnknownRequestError } from './errors.js'
+import { BadReturnError, CodeChangeError, UnknownRequestError } from './errors.js'
 import type { ExitReason } from './exit-reason.js'
 import { isExitReason } from './exit-reason.js'
 import type { GenServer } from './gen-server.js'
@@ -169,8 +169,43 @@ export class ServerLoop implements ProcessHandler {
       case 'stop':
         return this.stop(request.arg as ExitReason)
       case 'upgrade':
-        return (request.arg as (loop: ServerLoop) => unknown)(this)
+        return this.#upgrade(request)
     }
+  }
+
+  /**
+   * Swaps the code between two messages: the new behaviour's `codeChange` maps the state, then the
+   * process carries on with the new code. If `codeChange` throws, the old code and state stay.
+   */
+  #upgrade (request: SystemRequest): unknown {
+    const { behaviour: next, extra } = request.arg as { behaviour: AnyServer, extra: unknown }
+    const from = this.behaviour.version
+    const codeChange = next.codeChange as Fn | undefined
+    const swap = (state: unknown): void => {
+      this.behaviour = next
+      this.state = state
+      this.proc.info = { behaviour: next.name ?? 'gen_server', version: next.version, module: this.proc.info?.module }
+      request.resolve({ from, to: next.version })
+    }
+    const refuse = (err: unknown): void => {
+      request.reject(new CodeChangeError(from, next.version, err))
+    }
+    if (codeChange === undefined) {
+      swap(this.state)
+      return undefined
+    }
+    let result: unknown
+    try {
+      result = codeChange.constructor === AsyncFunction
+        ? runAs(this.proc, () => codeChange.call(next, from, this.state, extra))
+        : codeChange.call(next, from, this.state, extra)
+    } catch (err) {
+      refuse(err)
+      return undefined
+    }
+    if (isThenable(result)) return result.then(swap, refuse)
+    swap(result)
+    return undefined
   }
 
   /** A callback threw: the server stops with the error. */

@@ -1,0 +1,3 @@
+/** Example services built on gen-cluster. */
+export { kitty } from './kitty.js'
+export type { Kitty, Cat } from './kitty.js'
