@@ -5,11 +5,13 @@
  *   cast: casts from one sender to one server, msgs/s
  *   spawn: spawn of a process that exits at once, µs/op
  *   idle: heap bytes per idle GenServer, over 100,000 of them
+ *   upgrade_pause: time a server spends between its last message on the old code and its first on
+ *     the new one, with 10,000 messages queued, µs
  *
  * Each figure is the median of several rounds, printed as `name: value unit` (`--json` for one JSON
  * object). Run with `node --expose-gc` for the heap figure.
  */
-import { call, cast, createNode, defineServer, silentLogger, spawn, start, stop } from '../src/index.js'
+import { call, cast, createNode, defineServer, silentLogger, spawn, start, stop, upgrade } from '../src/index.js'
 import type { ServerTypes } from '../src/index.js'
 
 interface Counter extends ServerTypes {
@@ -92,10 +94,42 @@ async function benchIdle (): Promise<number | undefined> {
   return perServer
 }
 
+async function benchUpgradePause (): Promise<number> {
+  let lastOld = 0
+  let firstNew = 0
+  const old = defineServer<Counter>({
+    version: '1',
+    init: () => ({ state: 0 }),
+    handleCall: { get: (_r, _f, n) => ({ reply: n, state: n }) },
+    handleCast: { inc: (m, n) => { lastOld = performance.now(); return { state: n + m.by } } }
+  })
+  const next = defineServer<Counter>({
+    version: '2',
+    init: () => ({ state: 0 }),
+    codeChange: (_v, n) => n as number,
+    handleCall: { get: (_r, _f, n) => ({ reply: n, state: n }) },
+    handleCast: { inc: (m, n) => { if (firstNew === 0) firstNew = performance.now(); return { state: n + m.by } } }
+  })
+  const out: number[] = []
+  for (let r = 0; r < rounds * 3; r++) {
+    firstNew = 0
+    const pid = await start(old, undefined, { node })
+    for (let i = 0; i < 10_000; i++) cast(pid, { type: 'inc', by: 1 })
+    const done = upgrade(pid, next)
+    for (let i = 0; i < 10_000; i++) cast(pid, { type: 'inc', by: 1 })
+    await done
+    await call(pid, { type: 'get' }, Infinity)
+    out.push((firstNew - lastOld) * 1000)
+    await stop(pid)
+  }
+  return median(out)
+}
+
 const figures: Array<[string, number | undefined, string]> = [
   ['call', await benchCall(), 'us/op'],
   ['cast', await benchCast(), 'msgs/s'],
   ['spawn', await benchSpawn(), 'us/op'],
+  ['upgrade_pause', await benchUpgradePause(), 'us'],
   ['idle_gen_server', await benchIdle(), 'bytes']
 ]
 
