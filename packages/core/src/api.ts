@@ -136,18 +136,22 @@ export function self (): Pid {
  */
 export function send (dest: Dest, message: unknown): void {
   const caller = currentProc()
+  // Code of a killed process may still run after an await; a dead process sends nothing.
+  if (caller !== undefined && !caller.alive) return
   nodeFor(dest, caller).send(dest, message, caller?.pid)
 }
 
-/** Registers `pid` (a local process) under `name` on its node. */
+/** Registers `pid` under `name` on the pid's node (which must be a node of this realm). */
 export function register (name: string, pid: Pid): void {
-  currentNode().register(name, pid)
+  nodeFor(pid).register(name, pid)
 }
 
+/** Removes a name of the current node (the calling process's, else the default node). */
 export function unregister (name: string): boolean {
   return currentNode().unregister(name)
 }
 
+/** The pid registered under `name` on the current node (the calling process's, else the default node). */
 export function whereis (name: string): Pid | undefined {
   return currentNode().whereis(name)
 }

@@ -49,6 +49,8 @@ export interface ProcessHandler {
 export interface MonitorEntry {
   readonly ref: Ref
   readonly pid: Pid
+  /** Set when the watcher monitored by name: its `DOWN` shows the name, not the pid. */
+  readonly name?: RemoteName
 }
 
 /** A monitor, as seen by the watcher (`pid` is the target: a pid, or a name on another node). */
@@ -113,12 +115,24 @@ export class Proc implements Runnable {
   deliver (message: unknown): void {
     if (!this.alive) return
     const receiver = this.receiver
-    if (receiver !== null && (receiver.match === undefined || receiver.match(message))) {
-      this.receiver = null
-      if (receiver.timer !== undefined) this.node.clock.clearTimeout(receiver.timer)
-      this.handled++
-      receiver.resolve(message)
-      return
+    if (receiver !== null) {
+      let matched: boolean
+      try {
+        matched = receiver.match === undefined || receiver.match(message)
+      } catch (err) {
+        // The receiver's own `match` threw: its `receive` fails, never the sender's `send`.
+        matched = false
+        this.receiver = null
+        if (receiver.timer !== undefined) this.node.clock.clearTimeout(receiver.timer)
+        receiver.reject(err instanceof Error ? err : new Error(`match threw: ${String(err)}`, { cause: err }))
+      }
+      if (matched) {
+        this.receiver = null
+        if (receiver.timer !== undefined) this.node.clock.clearTimeout(receiver.timer)
+        this.handled++
+        receiver.resolve(message)
+        return
+      }
     }
     if (this.mailbox === null) this.mailbox = new Queue()
     this.mailbox.push(message)
@@ -173,9 +187,17 @@ export class Proc implements Runnable {
   /** Pulls the first message (that `match` accepts) from the mailbox, waiting for one if need be. */
   receive<T = unknown> (match?: (message: unknown) => boolean, timeout?: number): Promise<T> {
     if (this.receiver !== null) return Promise.reject(new TypeError('receive: this process is already waiting in receive'))
+    if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
+      return Promise.reject(new TypeError(`receive: timeout must be a non-negative number of milliseconds or Infinity, got ${String(timeout)}`))
+    }
     const mailbox = this.mailbox
     if (mailbox !== null && mailbox.length > 0) {
-      const found = match === undefined ? mailbox.shift() : mailbox.take(match)
+      let found: unknown
+      try {
+        found = match === undefined ? mailbox.shift() : mailbox.take(match)
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(`match threw: ${String(err)}`, { cause: err }))
+      }
       if (found !== undefined) {
         this.handled++
         return Promise.resolve(found as T)
@@ -215,6 +237,8 @@ export class Proc implements Runnable {
     if (!this.alive) return 'exited'
     if (this.running || this.busy) return 'running'
     if (this.queued) return 'runnable'
+    // A process driven by a function runs its own code (or awaits its own work) unless it waits in receive.
+    if (this.handler === null && this.receiver === null) return 'running'
     return 'waiting'
   }
 }

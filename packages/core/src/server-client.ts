@@ -177,6 +177,7 @@ export function cast<T extends ServerTypes, const M extends CastMessage<T>> (ser
 export function cast (server: Untyped, message: unknown): void
 export function cast (server: Dest, message: unknown): void {
   const caller = currentProc()
+  if (caller !== undefined && !caller.alive) return
   calls.cast(nodeFor(server, caller), server, message, caller?.pid)
 }
 

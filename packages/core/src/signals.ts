@@ -108,7 +108,7 @@ export function monitor (node: CoreNode, watcher: Proc, target: Pid | string | R
     return ref
   }
   ;(watcher.monitors ??= new Map()).set(ref.key, { ref, pid: local.pid })
-  ;(local.monitoredBy ??= new Map()).set(ref.key, { ref, pid: watcher.pid })
+  ;(local.monitoredBy ??= new Map()).set(ref.key, shown instanceof Pid ? { ref, pid: watcher.pid } : { ref, pid: watcher.pid, name: shown })
   return ref
 }
 
@@ -139,12 +139,12 @@ export function propagateExit (node: CoreNode, proc: Proc, reason: ExitReason): 
     for (const pid of links.values()) sendExit(node, proc.pid, pid, reason, true)
   }
   if (monitoredBy !== null) {
-    for (const { ref, pid } of monitoredBy.values()) {
+    for (const { ref, pid, name } of monitoredBy.values()) {
       if (node.isLocal(pid)) {
         const watcher = node.procs.get(pid.id)
         if (watcher !== undefined) {
           watcher.monitors?.delete(ref.key)
-          watcher.deliver(down(ref, proc.pid, reason))
+          watcher.deliver(down(ref, name ?? proc.pid, reason))
         }
       } else if (pid.node !== node.name && node.distribution.isConnected(pid.node)) {
         node.distribution.down(pid, proc.pid, ref, reason)
@@ -203,7 +203,11 @@ export function remoteDemonitor (node: CoreNode, target: Pid | string, ref: Ref)
 export function monitorFired (node: CoreNode, watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void {
   if (remoteCallDown(node, ref, reason)) return
   const proc = node.lookup(watcher)
-  if (proc?.monitors?.delete(ref.key) === true) proc.deliver(down(ref, target, reason))
+  const held = proc?.monitors?.get(ref.key)
+  if (proc === undefined || held === undefined) return
+  proc.monitors?.delete(ref.key)
+  // A monitor by name shows the name it was made with, as a local one does.
+  proc.deliver(down(ref, held.pid instanceof Pid ? target : held.pid, reason))
 }
 
 /** The connection to `lost` is gone: links to it break with `noconnection`, monitors on it fire. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createNode, exit, forgetNode, monitor, processInfo, self, send, silentLogger, spawn } from '../src/index.js'
-import type { CoreNode, DownMessage, ExitReason, NodeInit, Pid, Ref } from '../src/index.js'
+import type { CoreNode, DownMessage, ExitReason, NodeInit, Pid, ProcessContext, Ref } from '../src/index.js'
 import { probe, settle, VirtualClock, waitFor } from '../src/testing/index.js'
 import type { Probe } from '../src/testing/index.js'
 
@@ -128,6 +128,29 @@ describe('mailbox', () => {
     send(pid, 'wanted')
     await waitFor(() => received.length === 3)
     expect(received).toEqual(['wanted', 'other 1', 'other 2'])
+  })
+
+  it('a match function that throws fails the receive of the receiving process, never the send of the sender', async () => {
+    const node = fresh()
+    const outcome: unknown[] = []
+    const queued = gate()
+    const pickyMatch = (m: unknown): boolean => (m as { a: { b: number } }).a.b === 1
+    const pid = spawn(async ({ receive }) => {
+      // The message arrives while the receive waits.
+      await receive({ match: pickyMatch }).catch((err: unknown) => { outcome.push((err as Error).name) })
+      // The message is in the mailbox when the receive starts.
+      await queued.promise
+      await receive({ match: pickyMatch }).catch((err: unknown) => { outcome.push((err as Error).name) })
+      // Neither message was taken.
+      outcome.push(await receive(), await receive())
+    }, { node })
+    await settle()
+    expect(() => { send(pid, 42) }).not.toThrow()
+    await waitFor(() => outcome.length === 1)
+    send(pid, 43)
+    queued.open()
+    await waitFor(() => outcome.length === 4)
+    expect(outcome).toEqual(['TypeError', 'TypeError', 42, 43])
   })
 
   it('a second receive while one is waiting rejects with TypeError', async () => {
@@ -274,7 +297,7 @@ describe('self', () => {
   it('is the pid spawn returned, also after an await and while other processes run', async () => {
     const node = fresh()
     const seen = new Map<string, Pid[]>()
-    const body = (label: string) => async ({ self: own, receive }: { self: Pid, receive: () => Promise<unknown> }): Promise<void> => {
+    const body = (label: string) => async ({ self: own, receive }: ProcessContext): Promise<void> => {
       const before = self()
       await receive()
       seen.set(label, [own, before, self()])
@@ -313,6 +336,25 @@ describe('self', () => {
     resume.open()
     await waitFor(() => outcome.length === 1)
     expect(outcome).toEqual(['NotInProcessError'])
+  })
+
+  it('sends nothing from the code of a process that has been killed', async () => {
+    const node = fresh()
+    const p = probe(node)
+    const resume = gate()
+    let sent = false
+    const pid = spawn(async () => {
+      await resume.promise
+      send(p.pid, 'from beyond')
+      sent = true
+    }, { node })
+    const reason = exitReason(p, pid)
+    exit(pid, 'kill')
+    expect(await reason).toBe('killed')
+    resume.open()
+    await waitFor(() => sent)
+    await settle()
+    expect(p.messages.filter(m => m === 'from beyond')).toEqual([])
   })
 })
 
