@@ -5,13 +5,15 @@
  *   cast: casts from one sender to one server, msgs/s
  *   spawn: spawn of a process that exits at once, µs/op
  *   idle: heap bytes per idle GenServer, over 100,000 of them
+ *   restart: time from a supervised child's crash to its replacement answering a call, µs
  *   upgrade_pause: time a server spends between its last message on the old code and its first on
  *     the new one, with 10,000 messages queued, µs
  *
  * Each figure is the median of several rounds, printed as `name: value unit` (`--json` for one JSON
  * object). Run with `node --expose-gc` for the heap figure.
  */
-import { call, cast, createNode, defineServer, silentLogger, spawn, start, stop, upgrade } from '../src/index.js'
+import { call, cast, createNode, defineServer, exit, silentLogger, spawn, start, startLink, startSupervisor, stop, upgrade, whereis } from '../src/index.js'
+import type { Pid } from '../src/index.js'
 import type { ServerTypes } from '../src/index.js'
 
 interface Counter extends ServerTypes {
@@ -94,6 +96,40 @@ async function benchIdle (): Promise<number | undefined> {
   return perServer
 }
 
+async function benchRestart (): Promise<number> {
+  const sup = await startSupervisor({
+    strategy: 'one_for_one',
+    intensity: 1_000_000,
+    period: 1,
+    children: [{ id: 'w', start: async () => await startLink(counter, undefined, { name: 'w' }) }]
+  }, { node })
+  const n = quick ? 2000 : 10_000
+  const samples = await new Promise<number[]>((resolve, reject) => {
+    spawn(async () => {
+      const out: number[] = []
+      for (let i = 0; i < n; i++) {
+        const old = whereis('w') as Pid
+        const t = performance.now()
+        exit(old, 'kill')
+        for (let tries = 0; ; tries++) {
+          const now = whereis('w')
+          if (now !== undefined && !now.equals(old)) {
+            await call(now, { type: 'get' })
+            break
+          }
+          if (tries > 1_000_000) throw new Error('no replacement')
+          await new Promise<void>(r => { queueMicrotask(r) })
+        }
+        out.push((performance.now() - t) * 1000)
+      }
+      resolve(out)
+    }, { node })
+    setTimeout(() => { reject(new Error('restart benchmark timed out')) }, 60_000).unref()
+  })
+  await stop(sup)
+  return median(samples)
+}
+
 async function benchUpgradePause (): Promise<number> {
   let lastOld = 0
   let firstNew = 0
@@ -129,6 +165,7 @@ const figures: Array<[string, number | undefined, string]> = [
   ['call', await benchCall(), 'us/op'],
   ['cast', await benchCast(), 'msgs/s'],
   ['spawn', await benchSpawn(), 'us/op'],
+  ['restart', await benchRestart(), 'us'],
   ['upgrade_pause', await benchUpgradePause(), 'us'],
   ['idle_gen_server', await benchIdle(), 'bytes']
 ]

@@ -24,7 +24,10 @@ import { remoteCallDown } from './call.js'
 /** Performs an exit signal arriving at `target` from `from`. */
 export function receiveExitSignal (target: Proc, from: Pid, reason: ExitReason, linked: boolean): void {
   if (!target.alive) return
-  if (linked) target.links?.delete(from.key)
+  if (linked) {
+    // An exit signal of a link that was removed meanwhile (unlink) is dropped, as in Erlang.
+    if (target.links?.delete(from.key) !== true) return
+  }
   const node = target.node
   if (reason === 'kill' && !linked) {
     node.terminate(target, 'killed')

@@ -195,6 +195,17 @@ describe('links', () => {
     expect(processInfo(d)).toBeDefined()
   })
 
+  it('an exit signal already on its way is dropped when the link is removed before it arrives', async () => {
+    const node = fresh()
+    const p = probe(node)
+    const b = await worker(node)
+    p.run(() => { link(b) })
+    node.terminate(node.lookup(b)!, new Error('b crashed'))
+    p.run(() => { unlink(b) })
+    await settle()
+    expect(p.alive).toBe(true)
+  })
+
   it('linking twice makes one link, which one unlink removes', async () => {
     const node = fresh()
     const a = await worker(node)
