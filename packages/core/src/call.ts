@@ -238,7 +238,10 @@ function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown,
 /** Sends a cast to `dest`; like `send`, it never fails for a dead or unreachable target. */
 export function cast (node: CoreNode, dest: Dest, message: unknown, from: Pid | undefined): void {
   if (message === undefined) throw new TypeError('cast: the message must not be undefined')
-  node.send(dest, new Cast(message), from)
+  if (node.onSend !== undefined) node.onSend(from, dest, new Cast(message))
+  const target = node.resolve(dest, 'cast')
+  if (target instanceof Proc) target.deliver(new Cast(message))
+  else if (target !== undefined && node.distribution.isConnected(target.node)) node.distribution.cast(target, message, from)
 }
 
 /** Replies to a call; a second reply to the same call is ignored. */
@@ -253,21 +256,19 @@ export function reply (from: CallTag, value: unknown): void {
   }
 }
 
-/** Carries an error back to a remote caller in place of a reply. */
-export class CallRejection {
-  readonly error: Error
-  constructor (error: Error) {
-    this.error = error
-  }
-}
-
 /** Ends a call with an error for its caller (the server itself carries on). */
 export function failCall (from: CallTag, err: Error): void {
   if (from instanceof LocalCall) from.fail(err)
   else if (from instanceof IncomingCall && !from.replied) {
     from.replied = true
-    from.node.replyRemote(from, new CallRejection(err))
+    if (from.node.distribution.isConnected(from.ref.node)) from.node.distribution.replyError(from, err)
   }
+}
+
+/** A cast from another node arrives for `to`. */
+export function deliverRemoteCast (node: CoreNode, to: Pid | string, message: unknown): void {
+  const proc = typeof to === 'string' ? node.names.get(to) : node.lookup(to)
+  proc?.deliver(new Cast(message))
 }
 
 /** A call from another node arrives for `to`. */
@@ -279,10 +280,12 @@ export function deliverRemoteCall (node: CoreNode, to: Pid | string, request: un
 
 /** The reply to a call this node made to another node. */
 export function remoteReplied (node: CoreNode, ref: Ref, value: unknown): void {
-  const rc = node.remoteCalls.get(ref.key)
-  if (rc === undefined) return
-  if (value instanceof CallRejection) rc.fail(value.error)
-  else rc.settle(value)
+  node.remoteCalls.get(ref.key)?.settle(value)
+}
+
+/** A call this node made to another node ended with an error there. */
+export function remoteFailed (node: CoreNode, ref: Ref, error: Error): void {
+  node.remoteCalls.get(ref.key)?.fail(error)
 }
 
 /** The monitor of a remote call fired: the server is gone. Returns true if `ref` was a call's. */

@@ -34,10 +34,14 @@ export interface Distribution {
   isConnected(node: string): boolean
   send(to: Pid, message: unknown, from: Pid | undefined): void
   sendNamed(to: RemoteName, message: unknown, from: Pid | undefined): void
+  /** A GenServer cast (to a pid, or a name on that node). */
+  cast(to: Pid | RemoteName, message: unknown, from: Pid | undefined): void
   /** Starts a call: the reply comes back through `host.callReplied(tag.ref, value)`. */
   call(to: Pid | RemoteName, request: unknown, tag: CallTag): void
   /** Replies to a caller on another node. */
   reply(tag: CallTag, value: unknown): void
+  /** Ends a caller's call on another node with an error (e.g. `UnknownRequestError`). */
+  replyError(tag: CallTag, error: Error): void
   link(from: Pid, to: Pid): void
   unlink(from: Pid, to: Pid): void
   /** An exit signal; `linked` is true when it comes from the exit of a linked process. */
@@ -54,8 +58,10 @@ export interface DistributionHost {
   readonly creation: number
   deliver(to: Pid, message: unknown): void
   deliverNamed(name: string, message: unknown): void
+  deliverCast(to: Pid | string, message: unknown): void
   deliverCall(to: Pid | string, request: unknown, tag: CallTag): void
   callReplied(ref: Ref, value: unknown): void
+  callFailed(ref: Ref, error: Error): void
   exitSignal(to: Pid, from: Pid, reason: ExitReason, linked: boolean): void
   link(local: Pid, remote: Pid): void
   unlink(local: Pid, remote: Pid): void
@@ -77,8 +83,10 @@ export function localOnly (): Distribution {
     isConnected: () => false,
     send: unreachable,
     sendNamed: unreachable,
+    cast: unreachable,
     call: unreachable,
     reply: unreachable,
+    replyError: unreachable,
     link: unreachable,
     unlink: unreachable,
     exit: unreachable,

@@ -1,9 +1,9 @@
 /**
  * `pnpm demo` (for now): the core runtime on one node, narrated. A kitty server takes orders and
- * returns, a watcher monitors it, a linked worker crashes and takes its partner down, a trapping
- * process sees the exit as a message, and the server stops cleanly, freeing its cats.
+ * returns, a watcher monitors it, a linked worker crashes and a trapping process sees the exit as a
+ * message, a supervisor restarts a killed kitty server, and the server stops cleanly, freeing its cats.
  */
-import { call, cast, exit, link, monitor, processInfo, spawn, start, stop, trapExit } from '@gen-cluster/core'
+import { call, cast, exit, link, monitor, processInfo, spawn, start, startLink, startSupervisor, stop, trapExit, whichChildren } from '@gen-cluster/core'
 import type { DownMessage, ExitMessage, Pid } from '@gen-cluster/core'
 import { kitty } from './kitty.js'
 
@@ -45,6 +45,18 @@ say(`a trapping process got ${e.type} from ${e.from.toString()} with reason ${JS
 
 const info = processInfo(shop)
 say(`processInfo(kitty): status=${info?.status} handled=${info?.messagesHandled} behaviour=${info?.behaviour}@${info?.version}`)
+
+const sup = await startSupervisor({
+  strategy: 'one_for_one',
+  children: [{ id: 'kitty2', start: async () => await startLink(kitty, {}, { name: 'kitty2' }) }]
+})
+const [before] = await whichChildren(sup)
+exit(before?.pid as Pid, 'kill')
+const restartedAt = performance.now()
+let after = before
+while (after?.pid === before?.pid || after?.pid === 'restarting') [after] = await whichChildren(sup)
+say(`supervisor: killed ${String(before?.pid)}, restarted as ${String(after?.pid)} in ${((performance.now() - restartedAt) * 1000).toFixed(0)} µs`)
+await stop(sup, 'shutdown')
 
 await stop(shop, 'shutdown')
 const d = await down
