@@ -1,0 +1,184 @@
+/**
+ * A cluster node: a core node whose `Distribution` reaches the other nodes of the cluster over
+ * libp2p (or, in tests, over an in-memory transport). Processes of other nodes are then reached with
+ * the core API unchanged: `send`, `call`, `cast`, `link`, `monitor`, `exit`.
+ */
+import { createNode, forgetNode, Pid } from '@gen-cluster/core'
+import type { Clock, CoreNode, LoggerFactory } from '@gen-cluster/core'
+import { stderrLogger, systemClock } from '@gen-cluster/core'
+import { randomInt } from 'node:crypto'
+import { ClusterDistribution } from './distribution.js'
+import { InvalidOptionError } from './errors.js'
+import { clusterHome, loadClusterSecret, loadOrCreateNodeKey, nextCreation, normalizeNodeName, parseAddress } from './identity.js'
+import { Libp2pTransport } from './libp2p-transport.js'
+import { Membership } from './membership.js'
+import type { MembershipInit } from './membership.js'
+import type { MemberInfo } from './protocol.js'
+import { VERSION } from './protocol.js'
+import type { Transport, TransportLimits } from './transport.js'
+
+/** Options of {@link startNode}. Only `name` is required. */
+export interface ClusterNodeInit extends TransportLimits {
+  /** The node's name: `'a'` (becomes `a@<hostname>`) or `'a@host'`. */
+  name: string
+  /** Addresses to listen on: multiaddrs or `host:port`. @default `['127.0.0.1:0']` */
+  listen?: string | string[]
+  /** Nodes to join through (any one that answers): multiaddrs or `host:port`. @default none: a new cluster */
+  seeds?: string[]
+  /** Where keys, the secret and creation counters live. @default `$GEN_CLUSTER_HOME`, else `~/.gen-cluster` */
+  home?: string
+  /** The cluster secret (64 hex characters, or a passphrase of 16+ characters). @default `$GEN_CLUSTER_SECRET`, else the secret file */
+  secret?: string | Uint8Array
+  /** A file holding the cluster secret. @default `<home>/secret`, created with mode 0600 on first start */
+  secretFile?: string
+  /** A hidden node (a tool) talks to the cluster but is not one of its members. @default false */
+  hidden?: boolean
+  /** @default the system clock */
+  clock?: Clock
+  /** @default stderr, level from `GEN_CLUSTER_LOG` */
+  logger?: LoggerFactory
+  /** Membership and failure-detection tuning. */
+  membership?: MembershipInit
+  /** A transport to use instead of libp2p (the in-memory one, in tests). Skips keys and secret. */
+  transport?: Transport
+  /** The creation, with a custom transport. @default random */
+  creation?: number
+}
+
+export interface NodeUpEvent { readonly node: string, readonly info: MemberInfo }
+export interface NodeDownEvent { readonly node: string, readonly reason: string }
+export interface JoiningEvent { readonly address: string, readonly attempt: number, readonly error?: string }
+
+/** What `monitorNode` delivers when the node goes down (or at once, if it is not connected). */
+export interface NodeDownMessage {
+  readonly type: 'nodedown'
+  readonly node: string
+}
+
+/** A running cluster node. Events: `node:up`, `node:down`, `node:joining` (CustomEvent with `detail`). */
+export class ClusterNode extends EventTarget {
+  readonly core: CoreNode
+  readonly transport: Transport
+  readonly membership: Membership
+  readonly #nodeMonitors = new Map<string, Pid[]>()
+  #stopped = false
+
+  constructor (core: CoreNode, transport: Transport, membership: Membership) {
+    super()
+    this.core = core
+    this.transport = transport
+    this.membership = membership
+  }
+
+  get name (): string { return this.core.name }
+  get creation (): number { return this.core.creation }
+  get peerId (): string { return this.transport.id }
+  get addresses (): string[] { return this.transport.addresses }
+
+  /** Resolves once the node has joined through one of its seeds (at once without seeds). */
+  get joined (): Promise<void> {
+    return this.membership.joined
+  }
+
+  /** The connected nodes (not hidden ones), sorted. */
+  nodes (): string[] {
+    return [...this.membership.peers.values()].filter(p => !p.hello.hidden).map(p => p.name).sort()
+  }
+
+  /** Delivers `{ type: 'nodedown', node }` to `watcher` when `node` goes down (at once if it is not connected). */
+  monitorNode (node: string, watcher: Pid): void {
+    if (!(watcher instanceof Pid)) throw new TypeError('monitorNode: watcher must be a Pid')
+    if (!this.membership.peers.has(node)) {
+      this.core.send(watcher, { type: 'nodedown', node } satisfies NodeDownMessage, undefined)
+      return
+    }
+    const list = this.#nodeMonitors.get(node) ?? []
+    list.push(watcher)
+    this.#nodeMonitors.set(node, list)
+  }
+
+  /** Called by the membership. */
+  nodeUp (info: MemberInfo): void {
+    this.dispatchEvent(new CustomEvent<NodeUpEvent>('node:up', { detail: { node: info.name, info } }))
+  }
+
+  nodeDown (node: string, reason: string): void {
+    for (const pid of this.#nodeMonitors.get(node) ?? []) this.core.send(pid, { type: 'nodedown', node } satisfies NodeDownMessage, undefined)
+    this.#nodeMonitors.delete(node)
+    this.dispatchEvent(new CustomEvent<NodeDownEvent>('node:down', { detail: { node, reason } }))
+  }
+
+  /** Leaves the cluster (peers see a BYE, not a failure), stops every local process and the transport. */
+  async stop (reason = 'stopping'): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    await this.membership.stop(reason)
+    for (const proc of [...this.core.procs.values()]) this.core.terminate(proc, 'shutdown')
+    await this.transport.stop()
+    forgetNode(this.core)
+  }
+}
+
+/**
+ * Starts a cluster node: loads (or creates) its key, creation and the cluster secret, listens, and
+ * joins through its seeds in the background (`await node.joined` to wait for it).
+ * @example
+ * const a = await startNode({ name: 'a', listen: '127.0.0.1:4001' })
+ * const b = await startNode({ name: 'b', listen: '127.0.0.1:4002', seeds: ['127.0.0.1:4001'] })
+ * await b.joined
+ */
+export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
+  if (typeof init !== 'object' || init === null) throw new InvalidOptionError('init', 'expected an options object')
+  const name = normalizeNodeName(init.name)
+  const listen = (init.listen === undefined ? ['127.0.0.1:0'] : Array.isArray(init.listen) ? init.listen : [init.listen]).map(a => parseAddress('listen', a))
+  if (init.seeds !== undefined && !Array.isArray(init.seeds)) throw new InvalidOptionError('seeds', 'expected an array of addresses')
+  const clock = init.clock ?? systemClock
+  const logger = init.logger ?? stderrLogger()
+  const log = logger('cluster:membership')
+  let transport = init.transport
+  let creation = init.creation ?? randomInt(1, 2 ** 31)
+  let seeds = init.seeds ?? []
+  if (transport === undefined) {
+    seeds = seeds.map(s => parseAddress('seeds', s))
+    const home = clusterHome(init.home)
+    const [privateKey, secret] = await Promise.all([
+      loadOrCreateNodeKey(home, name),
+      loadClusterSecret({ home, secret: init.secret, secretFile: init.secretFile })
+    ])
+    if (secret.source === 'created') log.info(`created the cluster secret at ${secret.path ?? ''} (copy it to other machines to let them join)`)
+    creation = await nextCreation(home, name)
+    transport = new Libp2pTransport({ privateKey, psk: secret.psk, listen, log: logger('cluster:transport'), maxFrameBytes: init.maxFrameBytes, maxBufferedBytes: init.maxBufferedBytes })
+  }
+  const distribution = new ClusterDistribution()
+  const core = createNode({ name, creation, clock, distribution, logger })
+  let membership: Membership | undefined
+  try {
+    await transport.start((link) => {
+      if (membership === undefined) link.close('node starting')
+      else membership.accept(link)
+    })
+  } catch (err) {
+    forgetNode(core)
+    throw new InvalidOptionError('listen', `cannot listen on ${listen.join(', ')}: ${(err as Error).message}`, { cause: err })
+  }
+  let node: ClusterNode | undefined
+  membership = new Membership({
+    self: { name, creation, peerId: transport.id, addresses: transport.addresses, version: VERSION, hidden: init.hidden === true },
+    transport,
+    clock,
+    distribution,
+    host: distribution.host ?? core.host(),
+    log,
+    options: { ...init.membership, failureDetector: { logger, ...init.membership?.failureDetector } },
+    events: {
+      up: (info) => { node?.nodeUp(info) },
+      down: (n, reason) => { node?.nodeDown(n, reason) },
+      joining: (address, attempt, error) => {
+        node?.dispatchEvent(new CustomEvent<JoiningEvent>('node:joining', { detail: { address, attempt, error } }))
+      }
+    }
+  })
+  node = new ClusterNode(core, transport, membership)
+  membership.start(seeds)
+  return node
+}

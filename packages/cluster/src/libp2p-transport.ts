@@ -1,0 +1,204 @@
+/**
+ * The real transport: libp2p over TCP, inside a pre-shared-key private network (`@libp2p/pnet`),
+ * encrypted and authenticated by noise, multiplexed by yamux. Each link is one stream of the
+ * `/gen-cluster/dist/1.0.0` protocol carrying length-prefixed frames (4-byte big-endian length).
+ *
+ * Frames queued within one turn of the event loop are handed to the stream in one write. A link
+ * whose peer does not keep up is closed once `maxBufferedBytes` are waiting; a frame (or a length
+ * prefix) over `maxFrameBytes` closes the link it came on. Both are logged with the reason.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { PrivateKey, Stream, Connection, ConnectionEncrypter } from '@libp2p/interface'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
+import { Uint8ArrayList } from 'uint8arraylist'
+import type { Logger } from '@gen-cluster/core'
+import { PROTOCOL } from './protocol.js'
+import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_FRAME_BYTES } from './transport.js'
+import { LinkBase } from './transport.js'
+import type { Link, Transport, TransportLimits } from './transport.js'
+
+export interface Libp2pTransportInit extends TransportLimits {
+  privateKey: PrivateKey
+  /** The cluster secret, as a pnet PSK. */
+  psk: Uint8Array
+  /** Multiaddrs to listen on. */
+  listen: string[]
+  log: Logger
+}
+
+class StreamLink extends LinkBase implements Link {
+  readonly remoteId: string
+  readonly remoteAddress: string
+  readonly direction: 'inbound' | 'outbound'
+  readonly #stream: Stream
+  readonly #log: Logger
+  readonly #maxFrame: number
+  readonly #maxBuffered: number
+  #out: Uint8ArrayList | undefined
+  #flushQueued = false
+  #in = new Uint8ArrayList()
+  #closed = false
+  #closeReason = 'closed by peer'
+
+  constructor (stream: Stream, connection: Connection, limits: Required<TransportLimits>, log: Logger) {
+    super()
+    this.#stream = stream
+    this.#log = log
+    this.#maxFrame = limits.maxFrameBytes
+    this.#maxBuffered = limits.maxBufferedBytes
+    this.remoteId = connection.remotePeer.toString()
+    this.remoteAddress = connection.remoteAddr.toString()
+    this.direction = stream.direction
+    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, limits.maxFrameBytes * 2)
+    stream.addEventListener('message', (evt) => { this.#receive(evt.data) })
+    stream.addEventListener('close', (evt) => {
+      const reason = this.#closed ? this.#closeReason : (evt.error?.message ?? 'closed by peer')
+      this.#closed = true
+      this.closed(reason)
+    })
+    stream.addEventListener('drain', () => { this.#flush() })
+  }
+
+  get bufferedBytes (): number {
+    return (this.#out?.byteLength ?? 0) + this.#stream.writeBufferLength
+  }
+
+  send (frame: Uint8Array): void {
+    if (this.#closed) return
+    const header = new Uint8Array(4)
+    new DataView(header.buffer).setUint32(0, frame.byteLength)
+    this.#out ??= new Uint8ArrayList()
+    this.#out.append(header, frame)
+    if (this.bufferedBytes > this.#maxBuffered) {
+      this.close(`peer too slow: more than ${this.#maxBuffered} bytes queued for it`)
+      return
+    }
+    if (!this.#flushQueued) {
+      this.#flushQueued = true
+      queueMicrotask(() => { this.#flushQueued = false; this.#flush() })
+    }
+  }
+
+  #flush (): void {
+    const out = this.#out
+    if (out === undefined || this.#closed || this.#stream.writableNeedsDrain || this.#stream.writeStatus !== 'writable') return
+    this.#out = undefined
+    try {
+      this.#stream.send(out)
+    } catch (err) {
+      this.close(`write failed: ${(err as Error).message}`)
+    }
+  }
+
+  #receive (data: Uint8Array | Uint8ArrayList): void {
+    const buf = this.#in
+    buf.append(data)
+    while (!this.#closed && buf.byteLength >= 4) {
+      const length = buf.getUint32(0)
+      if (length > this.#maxFrame) {
+        this.close(`frame of ${length} bytes exceeds the maximum of ${this.#maxFrame}`)
+        return
+      }
+      if (buf.byteLength < 4 + length) return
+      const frame = buf.subarray(4, 4 + length)
+      buf.consume(4 + length)
+      this.frameIn(frame)
+    }
+  }
+
+  close (reason: string): void {
+    if (this.#closed) return
+    this.#flush()
+    this.#closed = true
+    this.#closeReason = reason
+    this.#log.info('closing link', { peer: this.remoteId, reason })
+    const stream = this.#stream
+    stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => { stream.abort(new Error(reason)) })
+  }
+}
+
+/** Wraps noise so that a failed handshake (most often: the peer has another cluster secret) is logged. */
+function loggingNoise (log: Logger): (components: any) => ConnectionEncrypter {
+  const make = noise()
+  return (components) => {
+    const inner = make(components)
+    const wrapped: ConnectionEncrypter = Object.create(inner)
+    wrapped.secureInbound = async (conn, opts) => {
+      try {
+        return await inner.secureInbound(conn, opts)
+      } catch (err) {
+        log.warn('refused an inbound connection: the secure handshake failed (is the peer using another cluster secret?)', { error: (err as Error).message })
+        throw err
+      }
+    }
+    wrapped.secureOutbound = async (conn, opts) => {
+      try {
+        return await inner.secureOutbound(conn, opts)
+      } catch (err) {
+        log.warn('could not connect: the secure handshake failed (is the peer using another cluster secret?)', { error: (err as Error).message })
+        throw err
+      }
+    }
+    return wrapped
+  }
+}
+
+export class Libp2pTransport implements Transport {
+  readonly #init: Libp2pTransportInit
+  readonly #limits: Required<TransportLimits>
+  #node: Libp2p | undefined
+
+  constructor (init: Libp2pTransportInit) {
+    this.#init = init
+    this.#limits = {
+      maxFrameBytes: init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxBufferedBytes: init.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+    }
+  }
+
+  get id (): string {
+    return this.#node?.peerId.toString() ?? ''
+  }
+
+  get addresses (): string[] {
+    return this.#node?.getMultiaddrs().map(String) ?? []
+  }
+
+  /** The libp2p node, once started (for tools and tests). */
+  get libp2p (): Libp2p | undefined {
+    return this.#node
+  }
+
+  async start (onLink: (link: Link) => void): Promise<void> {
+    const { log } = this.#init
+    this.#node = await createLibp2p({
+      privateKey: this.#init.privateKey,
+      addresses: { listen: this.#init.listen },
+      transports: [tcp()],
+      connectionEncrypters: [loggingNoise(log)],
+      streamMuxers: [yamux()],
+      connectionProtector: preSharedKey({ psk: this.#init.psk })
+    })
+    await this.#node.handle(PROTOCOL, (stream, connection) => {
+      onLink(new StreamLink(stream, connection, this.#limits, log))
+    }, { maxInboundStreams: 8 })
+  }
+
+  async dial (address: string, signal?: AbortSignal): Promise<Link> {
+    const node = this.#node
+    if (node === undefined) throw new Error('transport not started')
+    const connection = await node.dial(multiaddr(address), { signal: signal ?? AbortSignal.timeout(5000) })
+    const stream = await connection.newStream(PROTOCOL, { signal: signal ?? AbortSignal.timeout(5000) })
+    return new StreamLink(stream, connection, this.#limits, this.#init.log)
+  }
+
+  async stop (): Promise<void> {
+    await this.#node?.stop()
+    this.#node = undefined
+  }
+}
