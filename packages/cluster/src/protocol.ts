@@ -20,10 +20,9 @@
  * a → b  HELLO   [1, 1, 'a@h', 3, idA, ['/ip4/…/tcp/4001'], false]
  * a → b  MEMBERS [2, [['c@h', 5, idC, ['/ip4/…/tcp/4003']]]]     b then dials c (full mesh)
  * a → c  MEMBERS [2, [['b@h', 7, idB, [...]]]]                    the join is announced
- * b → a  MONITOR [13, <b@h.40.7>, <a@h.12.3>, #Ref<b@h.9.7>]      the call's monitor, same ref
  * b → a  CALL    [7, <a@h.12.3>, { type: 'get' }, <b@h.40.7>, #Ref<b@h.9.7>]
- * a → b  REPLY   [8, #Ref<b@h.9.7>, 42]
- * b → a  DEMONITOR [14, <b@h.40.7>, <a@h.12.3>, #Ref<b@h.9.7>]
+ * a → b  REPLY   [8, #Ref<b@h.9.7>, 42]        or REPLY_ERROR [9, ref, CallExitError] if the server
+ *                                               exits first, NoProcError if there is no such process
  * a ↔ b  HEARTBEAT [3]                                            every heartbeat interval, both ways
  * ```
  *

@@ -121,16 +121,24 @@ export class LocalCall implements Waiter, CallTag, CallMessage {
   }
 }
 
-/** A call that came from another node; replying goes back through the distribution. */
-export class IncomingCall implements CallMessage, CallTag {
+/**
+ * A call that came from another node; replying goes back through the distribution. It waits on the
+ * target process like a local call, so if the target exits first the caller gets `CallExitError`
+ * (no monitor needs to cross the wire for a call).
+ */
+export class IncomingCall implements CallMessage, CallTag, Waiter {
+  prev: Waiter | null = null
+  next: Waiter | null = null
   readonly request: unknown
   readonly pid: Pid | undefined
   readonly ref: Ref
   readonly node: CoreNode
+  readonly target: Proc
   replied = false
 
-  constructor (node: CoreNode, request: unknown, tag: CallTag) {
+  constructor (node: CoreNode, target: Proc, request: unknown, tag: CallTag) {
     this.node = node
+    this.target = target
     this.request = request
     this.pid = tag.pid
     this.ref = tag.ref
@@ -139,14 +147,27 @@ export class IncomingCall implements CallMessage, CallTag {
   get from (): CallTag {
     return this
   }
+
+  /** Ends the call with a reply, or with an error; only the first ending counts. */
+  end (value: unknown, error: Error | undefined): void {
+    if (this.replied) return
+    this.replied = true
+    if (this.target.alive) this.target.removeWaiter(this)
+    const dist = this.node.distribution
+    if (!dist.isConnected(this.ref.node)) return
+    if (error === undefined) dist.reply(this, value)
+    else dist.replyError(this, error)
+  }
+
+  exited (reason: ExitReason): void {
+    this.end(undefined, reason === 'noproc' ? new NoProcError(this.target.pid.toString()) : new CallExitError(this.target.pid.toString(), reason))
+  }
 }
 
 /** A call in flight to another node. */
 export interface RemoteCall {
   readonly node: string
   readonly target: string
-  readonly monitored: Pid | RemoteName
-  readonly watcher: Pid
   settle(value: unknown): void
   fail(err: Error): void
 }
@@ -194,7 +215,6 @@ function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown,
   const shown = describe(target)
   if (!node.distribution.isConnected(target.node)) return Promise.reject(new NodeDownError(target.node))
   const ref = node.makeRef()
-  const watcher = caller ?? node.rootPid
   const { promise, resolve, reject } = Promise.withResolvers<unknown>()
   let timer: TimerHandle | undefined
   const end = (): void => {
@@ -205,11 +225,8 @@ function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown,
   const rc: RemoteCall = {
     node: target.node,
     target: shown,
-    monitored: target,
-    watcher,
     settle (value) {
       end()
-      if (node.distribution.isConnected(target.node)) node.distribution.demonitor(watcher, target, ref)
       resolve(value)
     },
     fail (err) {
@@ -217,20 +234,15 @@ function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown,
       reject(err)
     }
   }
-  const onAbort = (): void => {
-    if (node.distribution.isConnected(target.node)) node.distribution.demonitor(watcher, target, ref)
-    rc.fail(new CallAbortedError(shown, signal?.reason))
-  }
+  const onAbort = (): void => { rc.fail(new CallAbortedError(shown, signal?.reason)) }
   if (timeout !== Infinity) {
     timer = node.clock.setTimeout(() => {
       timer = undefined
-      if (node.distribution.isConnected(target.node)) node.distribution.demonitor(watcher, target, ref)
       rc.fail(new CallTimeoutError(shown, timeout))
     }, timeout)
   }
   signal?.addEventListener('abort', onAbort, { once: true })
   node.remoteCalls.set(ref.key, rc)
-  node.distribution.monitor(watcher, target, ref)
   node.distribution.call(target, request, { pid: caller, ref })
   return promise
 }
@@ -247,22 +259,14 @@ export function cast (node: CoreNode, dest: Dest, message: unknown, from: Pid | 
 /** Replies to a call; a second reply to the same call is ignored. */
 export function reply (from: CallTag, value: unknown): void {
   if (from instanceof LocalCall) from.settle(value)
-  else if (from instanceof IncomingCall) {
-    if (from.replied) return
-    from.replied = true
-    from.node.replyRemote(from, value)
-  } else {
-    throw new TypeError('reply: `from` must be the `from` a call handler was given')
-  }
+  else if (from instanceof IncomingCall) from.end(value, undefined)
+  else throw new TypeError('reply: `from` must be the `from` a call handler was given')
 }
 
 /** Ends a call with an error for its caller (the server itself carries on). */
 export function failCall (from: CallTag, err: Error): void {
   if (from instanceof LocalCall) from.fail(err)
-  else if (from instanceof IncomingCall && !from.replied) {
-    from.replied = true
-    if (from.node.distribution.isConnected(from.ref.node)) from.node.distribution.replyError(from, err)
-  }
+  else if (from instanceof IncomingCall) from.end(undefined, err)
 }
 
 /** A cast from another node arrives for `to`. */
@@ -274,8 +278,13 @@ export function deliverRemoteCast (node: CoreNode, to: Pid | string, message: un
 /** A call from another node arrives for `to`. */
 export function deliverRemoteCall (node: CoreNode, to: Pid | string, request: unknown, tag: CallTag): void {
   const proc = typeof to === 'string' ? node.names.get(to) : node.lookup(to)
-  // If there is no such process, the caller's monitor fires `noproc` and ends the call.
-  proc?.deliver(new IncomingCall(node, request, tag))
+  if (proc === undefined) {
+    if (node.distribution.isConnected(tag.ref.node)) node.distribution.replyError(tag, new NoProcError(describe(to)))
+    return
+  }
+  const call = new IncomingCall(node, proc, request, tag)
+  proc.addWaiter(call)
+  proc.deliver(call)
 }
 
 /** The reply to a call this node made to another node. */
@@ -286,16 +295,6 @@ export function remoteReplied (node: CoreNode, ref: Ref, value: unknown): void {
 /** A call this node made to another node ended with an error there. */
 export function remoteFailed (node: CoreNode, ref: Ref, error: Error): void {
   node.remoteCalls.get(ref.key)?.fail(error)
-}
-
-/** The monitor of a remote call fired: the server is gone. Returns true if `ref` was a call's. */
-export function remoteCallDown (node: CoreNode, ref: Ref, reason: ExitReason): boolean {
-  const rc = node.remoteCalls.get(ref.key)
-  if (rc === undefined) return false
-  rc.fail(reason === 'noproc'
-    ? new NoProcError(rc.target)
-    : reason === 'noconnection' ? new NodeDownError(rc.node) : new CallExitError(rc.target, reason))
-  return true
 }
 
 /** Fails every call in flight to `lost` with `NodeDownError`. */

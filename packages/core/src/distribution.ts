@@ -36,7 +36,11 @@ export interface Distribution {
   sendNamed(to: RemoteName, message: unknown, from: Pid | undefined): void
   /** A GenServer cast (to a pid, or a name on that node). */
   cast(to: Pid | RemoteName, message: unknown, from: Pid | undefined): void
-  /** Starts a call: the reply comes back through `host.callReplied(tag.ref, value)`. */
+  /**
+   * Starts a call. It ends through `host.callReplied(tag.ref, value)` or `host.callFailed(tag.ref, err)`
+   * on this node: the other node fails it (`NoProcError`, `CallExitError`) if the target does not
+   * exist or exits before replying, so no monitor needs to cross for a call.
+   */
   call(to: Pid | RemoteName, request: unknown, tag: CallTag): void
   /** Replies to a caller on another node. */
   reply(tag: CallTag, value: unknown): void

@@ -260,8 +260,4 @@ export class CoreNode {
     }
   }
 
-  /** Replies to a call from another node (used by `reply` when the caller is remote). */
-  replyRemote (tag: CallTag, value: unknown): void {
-    if (this.distribution.isConnected(tag.ref.node)) this.distribution.reply(tag, value)
-  }
 }

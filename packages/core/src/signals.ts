@@ -19,7 +19,6 @@ import { Pid } from './pid.js'
 import type { Ref } from './pid.js'
 import type { DownMessage, ExitMessage, Proc } from './process.js'
 import { scheduleSignal } from './scheduler.js'
-import { remoteCallDown } from './call.js'
 
 /** Performs an exit signal arriving at `target` from `from`. */
 export function receiveExitSignal (target: Proc, from: Pid, reason: ExitReason, linked: boolean): void {
@@ -204,7 +203,6 @@ export function remoteDemonitor (node: CoreNode, target: Pid | string, ref: Ref)
 }
 
 export function monitorFired (node: CoreNode, watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void {
-  if (remoteCallDown(node, ref, reason)) return
   const proc = node.lookup(watcher)
   const held = proc?.monitors?.get(ref.key)
   if (proc === undefined || held === undefined) return
