@@ -3,6 +3,8 @@
  *
  *   tcp_echo_8B, tcp_echo_1MiB: raw TCP in Node (`net`), 4-byte big-endian length framing
  *   libp2p_echo_8B, libp2p_echo_1MiB: one libp2p stream over tcp + pnet + noise + yamux, same framing
+ *   tcp_burst64_8B, libp2p_burst64_8B: 64 framed 8-byte requests sent back to back (one write or
+ *     stream.send each), then all 64 replies awaited; time per request (throughput, not latency)
  *   libp2p_dial: first dialProtocol (TCP connect, pnet nonces, noise XX, yamux, multistream-select)
  *
  * Each echo is a call: the client sends one framed request, the server waits for the whole of it,
@@ -20,8 +22,10 @@
  * --no-pnet (leave out the pnet connection protector, to see what it costs).
  *
  * On a small VM the figures depend on whether the two processes share a core (no cross-core
- * wake-ups): `taskset -c 0 node dist/bench/echo.js` pins both, and then a round trip measures the
- * CPU cost of both sides.
+ * wake-ups) or not, which the scheduler decides run by run. `taskset -c 0 node dist/bench/echo.js`
+ * pins both to one core, and then a round trip measures the CPU cost of both sides;
+ * `taskset -c 0 node dist/bench/echo.js --server-cpus=1` (Linux, runs the server under
+ * `taskset -c 1`) keeps them on two cores, like two machines.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -40,6 +44,8 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 const PROTOCOL = '/gen-cluster/bench-echo/1.0.0'
 const SMALL = 8
 const LARGE = 1 << 20
+/** Requests sent back to back, before waiting for all their replies, in the burst figures. */
+const BURST = 64
 const argv = process.argv.slice(2)
 const flag = (name: string): boolean => argv.includes(`--${name}`)
 const option = (name: string): string | undefined =>
@@ -54,6 +60,7 @@ const large = size !== 'small'
 const timeLimitMs = Number(option('time-limit') ?? 90) * 1000
 const yamuxInit = JSON.parse(option('yamux') ?? '{}') as Parameters<typeof yamux>[0]
 const noPnet = flag('no-pnet')
+const serverCpus = option('server-cpus')
 const tcpInit = JSON.parse(option('tcp') ?? '{}') as Parameters<typeof tcp>[0]
 const OP_TIMEOUT_MS = 10_000
 
@@ -217,7 +224,8 @@ interface ServerInfo { tcp: number, libp2p: string[] }
 
 async function startServer (psk: Uint8Array): Promise<{ child: ChildProcess, info: ServerInfo }> {
   const file = fileURLToPath(import.meta.url)
-  const child = spawn(process.execPath, [...process.execArgv, file, '--serve', ...argv], {
+  const args = [...process.execArgv, file, '--serve', ...argv]
+  const child = spawn(serverCpus === undefined ? process.execPath : 'taskset', serverCpus === undefined ? args : ['-c', serverCpus, process.execPath, ...args], {
     stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
     env: { ...process.env, GEN_CLUSTER_BENCH_PSK: Buffer.from(psk).toString('base64') }
   })
@@ -273,9 +281,13 @@ async function benchTcp (port: number, deadline: number): Promise<Figure[]> {
   const echoOf = (req: Uint8Array) => async (): Promise<void> => {
     await waiter.roundTrip(req.byteLength, () => socket.write(req))
   }
+  const burstOf = (req: Uint8Array) => async (): Promise<void> => {
+    await waiter.roundTrip(req.byteLength * BURST, () => { for (let k = 0; k < BURST; k++) socket.write(req) })
+  }
   try {
     const out: Figure[] = []
     if (small) out.push(['tcp_echo_8B', await measure(echoOf(frame(SMALL)), quick ? 2000 : 5000, quick ? 3 : 7, 1000, deadline), 'us'])
+    if (small) out.push(['tcp_burst64_8B', await measure(burstOf(frame(SMALL)), quick ? 100 : 300, quick ? 3 : 7, 50, deadline) / BURST, 'us'])
     if (large) out.push(['tcp_echo_1MiB', await measure(echoOf(frame(LARGE)), quick ? 10 : 30, quick ? 3 : 7, 5, deadline) / 1000, 'ms'])
     return out
   } finally {
@@ -295,8 +307,12 @@ async function benchLibp2p (psk: Uint8Array, addrs: string[], deadline: number):
     const echoOf = (req: Uint8Array) => async (): Promise<void> => {
       await waiter.roundTrip(req.byteLength, () => stream.send(req))
     }
+    const burstOf = (req: Uint8Array) => async (): Promise<void> => {
+      await waiter.roundTrip(req.byteLength * BURST, () => { for (let k = 0; k < BURST; k++) stream.send(req) })
+    }
     const out: Figure[] = [['libp2p_dial', dial, 'ms']]
     if (small) out.push(['libp2p_echo_8B', await measure(echoOf(frame(SMALL)), quick ? 1000 : 3000, quick ? 3 : 7, 500, deadline), 'us'])
+    if (small) out.push(['libp2p_burst64_8B', await measure(burstOf(frame(SMALL)), quick ? 50 : 150, quick ? 3 : 7, 20, deadline) / BURST, 'us'])
     if (large) out.push(['libp2p_echo_1MiB', await measure(echoOf(frame(LARGE)), quick ? 5 : 15, quick ? 3 : 7, 3, deadline) / 1000, 'ms'])
     return out
   } finally {

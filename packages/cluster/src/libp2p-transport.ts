@@ -1,6 +1,6 @@
 /**
- * The real transport: libp2p over TCP, inside a pre-shared-key private network (`@libp2p/pnet`),
- * encrypted and authenticated by noise, multiplexed by yamux. Each link is one stream of the
+ * The real transport: libp2p over TCP, inside a pre-shared-key private network (`@libp2p/pnet`, with
+ * the admission check of `admission.ts`), encrypted and authenticated by noise, multiplexed by yamux. Each link is one stream of the
  * `/gen-cluster/dist/1.0.0` protocol carrying length-prefixed frames (4-byte big-endian length).
  *
  * Frames queued within one turn of the event loop are handed to the stream in one write. A link
@@ -9,14 +9,14 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import type { PrivateKey, Stream, Connection, ConnectionEncrypter } from '@libp2p/interface'
-import { preSharedKey } from '@libp2p/pnet'
+import type { PrivateKey, Stream, Connection } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '@gen-cluster/core'
+import { admission } from './admission.js'
 import { PROTOCOL } from './protocol.js'
 import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_FRAME_BYTES } from './transport.js'
 import { LinkBase } from './transport.js'
@@ -43,7 +43,6 @@ class StreamLink extends LinkBase implements Link {
   #flushQueued = false
   #in = new Uint8ArrayList()
   #closed = false
-  #closeReason = 'closed by peer'
 
   constructor (stream: Stream, connection: Connection, limits: Required<TransportLimits>, log: Logger) {
     super()
@@ -57,9 +56,9 @@ class StreamLink extends LinkBase implements Link {
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, limits.maxFrameBytes * 2)
     stream.addEventListener('message', (evt) => { this.#receive(evt.data) })
     stream.addEventListener('close', (evt) => {
-      const reason = this.#closed ? this.#closeReason : (evt.error?.message ?? 'closed by peer')
+      if (this.#closed) return
       this.#closed = true
-      this.closed(reason)
+      this.closed(evt.error?.message ?? 'closed by peer')
     })
     stream.addEventListener('drain', () => { this.#flush() })
   }
@@ -115,36 +114,11 @@ class StreamLink extends LinkBase implements Link {
     if (this.#closed) return
     this.#flush()
     this.#closed = true
-    this.#closeReason = reason
     this.#log.info('closing link', { peer: this.remoteId, reason })
     const stream = this.#stream
     stream.close({ signal: AbortSignal.timeout(2000) }).catch(() => { stream.abort(new Error(reason)) })
-  }
-}
-
-/** Wraps noise so that a failed handshake (most often: the peer has another cluster secret) is logged. */
-function loggingNoise (log: Logger): (components: any) => ConnectionEncrypter {
-  const make = noise()
-  return (components) => {
-    const inner = make(components)
-    const wrapped: ConnectionEncrypter = Object.create(inner)
-    wrapped.secureInbound = async (conn, opts) => {
-      try {
-        return await inner.secureInbound(conn, opts)
-      } catch (err) {
-        log.warn('refused an inbound connection: the secure handshake failed (is the peer using another cluster secret?)', { error: (err as Error).message })
-        throw err
-      }
-    }
-    wrapped.secureOutbound = async (conn, opts) => {
-      try {
-        return await inner.secureOutbound(conn, opts)
-      } catch (err) {
-        log.warn('could not connect: the secure handshake failed (is the peer using another cluster secret?)', { error: (err as Error).message })
-        throw err
-      }
-    }
-    return wrapped
+    // The owner learns at once (not when the peer acknowledges the close, which a stuck peer never does).
+    queueMicrotask(() => { this.closed(reason) })
   }
 }
 
@@ -180,9 +154,9 @@ export class Libp2pTransport implements Transport {
       privateKey: this.#init.privateKey,
       addresses: { listen: this.#init.listen },
       transports: [tcp()],
-      connectionEncrypters: [loggingNoise(log)],
+      connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionProtector: preSharedKey({ psk: this.#init.psk })
+      connectionProtector: admission(this.#init.psk, log)
     })
     await this.#node.handle(PROTOCOL, (stream, connection) => {
       onLink(new StreamLink(stream, connection, this.#limits, log))
