@@ -48,3 +48,15 @@ export class CreationFileError extends Error {
     this.path = path
   }
 }
+
+/** Thrown to a sender when one message would make a frame larger than the link's `maxFrameBytes`. */
+export class FrameTooLargeError extends Error {
+  override name = 'FrameTooLargeError' as const
+  readonly bytes: number
+  readonly maxBytes: number
+  constructor (bytes: number, maxBytes: number) {
+    super(`a message of ${bytes} bytes exceeds the maximum frame of ${maxBytes} bytes`)
+    this.bytes = bytes
+    this.maxBytes = maxBytes
+  }
+}

@@ -17,6 +17,7 @@ import type { Libp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '@gen-cluster/core'
 import { admission } from './admission.js'
+import { FrameTooLargeError } from './errors.js'
 import { PROTOCOL } from './protocol.js'
 import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_FRAME_BYTES } from './transport.js'
 import { LinkBase } from './transport.js'
@@ -69,6 +70,7 @@ class StreamLink extends LinkBase implements Link {
 
   send (frame: Uint8Array): void {
     if (this.#closed) return
+    if (frame.byteLength > this.#maxFrame) throw new FrameTooLargeError(frame.byteLength, this.#maxFrame)
     const header = new Uint8Array(4)
     new DataView(header.buffer).setUint32(0, frame.byteLength)
     this.#out ??= new Uint8ArrayList()

@@ -168,6 +168,19 @@ describe('hostile peers', () => {
     await stillServes(a, b)
   })
 
+  it('refuses to send a message larger than the maximum frame, with FrameTooLargeError to the sender, and keeps the link', async () => {
+    const a = await startNode({ name: 'a@test', home, secret: SECRET, logger: capture, maxFrameBytes: 1024 * 1024 })
+    nodes.push(a)
+    const b = await startNode({ name: 'b@test', home, secret: SECRET, logger: capture, seeds: [a.addresses[0] as string] })
+    nodes.push(b)
+    await b.joined
+    await waitFor(() => a.nodes().length === 1)
+    const pid = await start(echo, undefined, { node: b.core })
+    const { send } = await import('@gen-cluster/core')
+    expect(() => { probe(a.core).run(() => { send(pid, new Uint8Array(2 * 1024 * 1024)) }) }).toThrow(expect.objectContaining({ name: 'FrameTooLargeError' }))
+    expect(await probe(a.core).run(async () => await call(pid, { type: 'ping' }))).toBe('pong')
+  })
+
   it('refuses a HELLO whose peer id is not the one the link authenticated', async () => {
     const { a, b } = await pair()
     const stream = await rawPeer(a.addresses[0] as string)

@@ -130,6 +130,19 @@ describe('remote processes over the cluster', () => {
     expect(ex.reason).toBe('killed')
   })
 
+  it('ends a call whose request or reply cannot cross the wire with EncodeError, and the server carries on', async () => {
+    const { a, b } = await twoNodes()
+    const pid = await start(counter, undefined, { node: a.core })
+    await expect(on(b, async () => await call(pid, { type: 'echo', value: () => 1 }))).rejects.toMatchObject({ name: 'EncodeError' })
+    const sink = probe(b.core)
+    expect(() => { sink.run(() => { send(pid, { f: Symbol('no') }) }) }).toThrow(expect.objectContaining({ name: 'EncodeError' }))
+    interface Bad extends ServerTypes { state: null, calls: { give: { reply: unknown } } }
+    const bad = await start(defineServer<Bad>({ init: () => ({ state: null }), handleCall: { give: (_r, _f, s) => ({ reply: () => 'fn', state: s }) } }), undefined, { node: a.core })
+    await expect(on(b, async () => await call(bad, { type: 'give' }))).rejects.toMatchObject({ name: 'EncodeError' })
+    expect(await on(b, async () => await call(pid, { type: 'add', by: 1 }))).toBe(1)
+    expect(a.core.lookup(bad)).toBeDefined()
+  })
+
   it('monitors a remote name, and fires noproc at once for a name nobody holds', async () => {
     const { a, b } = await twoNodes()
     const pid = await start(counter, undefined, { node: a.core, name: 'svc' })

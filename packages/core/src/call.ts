@@ -155,8 +155,16 @@ export class IncomingCall implements CallMessage, CallTag, Waiter {
     if (this.target.alive) this.target.removeWaiter(this)
     const dist = this.node.distribution
     if (!dist.isConnected(this.ref.node)) return
-    if (error === undefined) dist.reply(this, value)
-    else dist.replyError(this, error)
+    if (error === undefined) {
+      try {
+        dist.reply(this, value)
+        return
+      } catch (err) {
+        // The reply cannot cross: the caller gets why, the server carries on.
+        error = err as Error
+      }
+    }
+    dist.replyError(this, error)
   }
 
   exited (reason: ExitReason): void {
@@ -243,7 +251,12 @@ function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown,
   }
   signal?.addEventListener('abort', onAbort, { once: true })
   node.remoteCalls.set(ref.key, rc)
-  node.distribution.call(target, request, { pid: caller, ref })
+  try {
+    node.distribution.call(target, request, { pid: caller, ref })
+  } catch (err) {
+    // The request cannot cross (it does not encode, or is too large): the call ends with that error.
+    rc.fail(err as Error)
+  }
   return promise
 }
 
