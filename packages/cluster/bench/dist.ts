@@ -6,7 +6,7 @@
  *   pairs_120: 120 callers on this node, each calling its own server on the other node, calls/s
  *   remote_cast: casts from one process to a server on the other node, msgs/s
  * followed by the floor of the stack beneath, from `echo.js` (same machine, same run): a libp2p
- * (tcp + pnet + noise + yamux) echo and a raw TCP echo, for 8 bytes and 1 MiB.
+ * (tcp + noise + yamux, the stack the cluster uses) echo and a raw TCP echo, for 8 bytes and 1 MiB.
  *
  * The server node is a child process (this file with `--serve`), ended by pid at the end and on
  * error; it also exits when its stdin closes. Lines are `name: value unit`; `--json` prints one
@@ -128,7 +128,7 @@ async function main (): Promise<void> {
     // The floor: libp2p and raw TCP echoes between two processes, measured now.
     const echoBench = fileURLToPath(new URL('./echo.js', import.meta.url))
     const floor = await new Promise<Record<string, { value: number, unit: string }>>((resolve, reject) => {
-      const e = spawn(process.execPath, [echoBench, '--json', ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const e = spawn(process.execPath, [echoBench, '--json', '--no-pnet', ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
       let out = ''
       e.stdout.on('data', (d: Buffer) => { out += d.toString() })
       e.once('exit', () => { try { resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')) } catch (err) { reject(err) } })

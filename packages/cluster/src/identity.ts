@@ -258,6 +258,15 @@ function hostPortToMultiaddr (text: string, bad: (why: string) => InvalidOptionE
 
 const PSK_HEADER = '/key/swarm/psk/1.0.0/\n/base16/\n'
 
+/** The 32-byte key inside a 95-byte swarm key (as `loadClusterSecret` returns it). */
+export function secretKeyOf (psk: Uint8Array): Uint8Array {
+  const text = new TextDecoder().decode(psk)
+  if (!text.startsWith(PSK_HEADER)) throw new InvalidOptionError('secret', 'not a swarm key')
+  const hex = text.slice(PSK_HEADER.length).trim()
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new InvalidOptionError('secret', 'a swarm key holds 64 hex digits')
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
+}
+
 /** The 95-byte pnet swarm key for a 32-byte key, in lowercase hex so equal keys give equal files. */
 function toPsk (key: Uint8Array): Uint8Array {
   return new TextEncoder().encode(PSK_HEADER + Buffer.from(key).toString('hex'))

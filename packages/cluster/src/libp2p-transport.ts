@@ -1,13 +1,12 @@
 /**
- * The real transport: libp2p over TCP, inside a pre-shared-key private network (`@libp2p/pnet`, with
- * the admission check of `admission.ts`), encrypted and authenticated by noise, multiplexed by yamux. Each link is one stream of the
+ * The real transport: libp2p over TCP, encrypted and authenticated by noise (which also admits only
+ * holders of the cluster secret: `admission.ts`), multiplexed by yamux. Each link is one stream of the
  * `/gen-cluster/dist/1.0.0` protocol carrying length-prefixed frames (4-byte big-endian length).
  *
  * Frames queued within one turn of the event loop are handed to the stream in one write. A link
  * whose peer does not keep up is closed once `maxBufferedBytes` are waiting; a frame (or a length
  * prefix) over `maxFrameBytes` closes the link it came on. Both are logged with the reason.
  */
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { PrivateKey, Stream, Connection } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
@@ -16,7 +15,8 @@ import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from '@gen-cluster/core'
-import { admission } from './admission.js'
+import { admittedNoise } from './admission.js'
+import { secretKeyOf } from './identity.js'
 import { FrameTooLargeError } from './errors.js'
 import { PROTOCOL } from './protocol.js'
 import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_FRAME_BYTES } from './transport.js'
@@ -156,9 +156,8 @@ export class Libp2pTransport implements Transport {
       privateKey: this.#init.privateKey,
       addresses: { listen: this.#init.listen },
       transports: [tcp()],
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [admittedNoise(secretKeyOf(this.#init.psk), log)],
       streamMuxers: [yamux()],
-      connectionProtector: admission(this.#init.psk, log)
     })
     await this.#node.handle(PROTOCOL, (stream, connection) => {
       onLink(new StreamLink(stream, connection, this.#limits, log))

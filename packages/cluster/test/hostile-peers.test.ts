@@ -12,7 +12,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { call, defineServer, start } from '@gen-cluster/core'
 import type { LoggerFactory, ServerTypes } from '@gen-cluster/core'
 import { probe, waitFor } from '@gen-cluster/core/testing'
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -22,7 +21,8 @@ import type { Stream } from '@libp2p/interface'
 import { startNode } from '../src/index.js'
 import type { ClusterNode } from '../src/index.js'
 import { loadClusterSecret } from '../src/identity.js'
-import { admission } from '../src/admission.js'
+import { admittedNoise } from '../src/admission.js'
+import { secretKeyOf } from '../src/identity.js'
 import { Op, PROTOCOL, VERSION, frame } from '../src/protocol.js'
 
 interface Echo extends ServerTypes { state: null, calls: { ping: { reply: 'pong' } } }
@@ -68,7 +68,7 @@ async function stillServes (a: ClusterNode, b: ClusterNode): Promise<void> {
 
 async function rawPeer (address: string): Promise<Stream> {
   const { psk } = await loadClusterSecret({ home, secret: SECRET })
-  const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionProtector: admission(psk, capture('raw')) })
+  const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [admittedNoise(secretKeyOf(psk), capture('raw'))], streamMuxers: [yamux()] })
   raws.push(raw)
   const conn = await raw.dial(multiaddr(address))
   return await conn.newStream(PROTOCOL)
@@ -99,6 +99,7 @@ describe('hostile peers', () => {
     expect(intruder.nodes()).toEqual([])
     expect(a.nodes()).toEqual(['b@test'])
     expect(lines.filter(l => l.includes('another cluster secret')).length).toBeGreaterThanOrEqual(2)
+    expect(lines.some(l => l.includes('node c@test up'))).toBe(false)
     await stillServes(a, b)
   })
 
