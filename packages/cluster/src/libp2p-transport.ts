@@ -32,6 +32,9 @@ export interface Libp2pTransportInit extends TransportLimits {
   log: Logger
 }
 
+/** Frames at least this large are written without being copied into the batch buffer. */
+const LARGE_FRAME = 64 * 1024
+
 class StreamLink extends LinkBase implements Link {
   readonly remoteId: string
   readonly remoteAddress: string
@@ -40,7 +43,8 @@ class StreamLink extends LinkBase implements Link {
   readonly #log: Logger
   readonly #maxFrame: number
   readonly #maxBuffered: number
-  #out: Uint8ArrayList | undefined
+  #queue: Uint8Array[] = []
+  #queuedBytes = 0
   #flushQueued = false
   #in = new Uint8ArrayList()
   #closed = false
@@ -65,16 +69,14 @@ class StreamLink extends LinkBase implements Link {
   }
 
   get bufferedBytes (): number {
-    return (this.#out?.byteLength ?? 0) + this.#stream.writeBufferLength
+    return this.#queuedBytes + this.#stream.writeBufferLength
   }
 
   send (frame: Uint8Array): void {
     if (this.#closed) return
     if (frame.byteLength > this.#maxFrame) throw new FrameTooLargeError(frame.byteLength, this.#maxFrame)
-    const header = new Uint8Array(4)
-    new DataView(header.buffer).setUint32(0, frame.byteLength)
-    this.#out ??= new Uint8ArrayList()
-    this.#out.append(header, frame)
+    this.#queue.push(frame)
+    this.#queuedBytes += 4 + frame.byteLength
     if (this.bufferedBytes > this.#maxBuffered) {
       this.close(`peer too slow: more than ${this.#maxBuffered} bytes queued for it`)
       return
@@ -85,12 +87,46 @@ class StreamLink extends LinkBase implements Link {
     }
   }
 
+  /**
+   * Hands everything queued to the stream in one write: small frames are copied with their length
+   * prefixes into one buffer (one noise frame, one syscall), large ones are passed without a copy.
+   */
   #flush (): void {
-    const out = this.#out
-    if (out === undefined || this.#closed || this.#stream.writableNeedsDrain || this.#stream.writeStatus !== 'writable') return
-    this.#out = undefined
+    const queue = this.#queue
+    if (queue.length === 0 || this.#closed || this.#stream.writableNeedsDrain || this.#stream.writeStatus !== 'writable') return
+    this.#queue = []
+    this.#queuedBytes = 0
+    const out: Uint8Array[] = []
+    let pending: Uint8Array[] = []
+    let pendingBytes = 0
+    const pack = (): void => {
+      if (pending.length === 0) return
+      const buf = new Uint8Array(pendingBytes)
+      const view = new DataView(buf.buffer)
+      let at = 0
+      for (const f of pending) {
+        view.setUint32(at, f.byteLength)
+        buf.set(f, at + 4)
+        at += 4 + f.byteLength
+      }
+      out.push(buf)
+      pending = []
+      pendingBytes = 0
+    }
+    for (const f of queue) {
+      if (f.byteLength >= LARGE_FRAME) {
+        pack()
+        const header = new Uint8Array(4)
+        new DataView(header.buffer).setUint32(0, f.byteLength)
+        out.push(header, f)
+      } else {
+        pending.push(f)
+        pendingBytes += 4 + f.byteLength
+      }
+    }
+    pack()
     try {
-      this.#stream.send(out)
+      this.#stream.send(out.length === 1 ? out[0] as Uint8Array : new Uint8ArrayList(...out))
     } catch (err) {
       this.close(`write failed: ${(err as Error).message}`)
     }

@@ -227,7 +227,13 @@ export class Membership {
       }
     }
     const peer = new Peer(hello, link, this.#host, {
-      heard: (p) => { this.#detector.heartbeat(p.name) },
+      heard: (p) => {
+        // Any frame is a sign of life; under load, one sample per tenth of the heartbeat interval is plenty.
+        const now = this.#clock.now()
+        if (now - p.lastHeard < this.#detector.heartbeatIntervalMs / 10) return
+        p.lastHeard = now
+        this.#detector.heartbeat(p.name)
+      },
       members: (_p, members) => { this.#learn(members) },
       bye: (p, reason) => {
         this.#log.info(`node ${p.name} left`, { reason })

@@ -20,6 +20,8 @@ export class Peer {
   readonly link: Link
   /** Set once the peer said BYE: it left on purpose. */
   left = false
+  /** When a frame from the peer was last counted as a heartbeat. */
+  lastHeard = -Infinity
   readonly #host: DistributionHost
   readonly #events: PeerEvents
   readonly #log: Logger
