@@ -77,7 +77,7 @@ async function main (): Promise<void> {
     const figures: Array<[string, number, string]> = []
 
     const seq = async (name: string, value: unknown, n: number): Promise<void> => {
-      for (let i = 0; i < Math.min(200, n); i++) await p.run(async () => await call(target, { type: 'echo', value }))
+      for (let i = 0; i < Math.min(1000, n); i++) await p.run(async () => await call(target, { type: 'echo', value }))
       const rounds: number[] = []
       for (let r = 0; r < 5; r++) {
         const t = performance.now()

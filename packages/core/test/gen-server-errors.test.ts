@@ -1,20 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  call, cast, createNode, defineServer, exit, forgetNode, Pid, processInfo, silentLogger, start, startLink, stop
+  call, cast, defineServer, exit, Pid, processInfo, start, startLink, stop
 } from '../src/index.js'
 import type { CoreNode, ServerTypes } from '../src/index.js'
-import { probe, settle, VirtualClock, waitFor } from '../src/testing/index.js'
+import { probe, settle, VirtualClock, waitFor, testNodes } from '../src/testing/index.js'
 import { counter } from './fixtures.js'
 
+const nodes = testNodes('gse')
 let node: CoreNode
 let clock: VirtualClock
-afterEach(() => {
-  for (const p of [...node.procs.values()]) node.terminate(p, 'killed')
-  forgetNode(node)
-})
+afterEach(() => { nodes.cleanup() })
 function fresh (): void {
   clock = new VirtualClock()
-  node = createNode({ name: `gse${Math.random().toString(36).slice(2)}@test`, clock, logger: silentLogger })
+  node = nodes.fresh({ clock })
 }
 
 describe('GenServer calls always end', () => {

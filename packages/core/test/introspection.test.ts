@@ -1,25 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  createNode, exit, forgetNode, isAlive, link, monitor, processes, processInfo, register, self, send, silentLogger, spawn
+  exit, isAlive, link, monitor, processes, processInfo, register, self, send, spawn
 } from '../src/index.js'
 import type { CoreNode, DownMessage, Pid, ProcessInfo, Ref } from '../src/index.js'
-import { probe, waitFor } from '../src/testing/index.js'
+import { probe, waitFor, testNodes } from '../src/testing/index.js'
 
-const nodes: CoreNode[] = []
-let seq = 0
-
-function fresh (): CoreNode {
-  const node = createNode({ name: `introspection${++seq}@test`, logger: silentLogger })
-  nodes.push(node)
-  return node
-}
-
-afterEach(() => {
-  for (const node of nodes.splice(0)) {
-    for (const proc of [...node.procs.values()]) node.terminate(proc, 'killed')
-    forgetNode(node)
-  }
-})
+const nodes = testNodes('introspection')
+const fresh = (): CoreNode => nodes.fresh()
+afterEach(() => { nodes.cleanup() })
 
 function waiter (node: CoreNode): Pid {
   return spawn(async ({ receive }) => { for (;;) await receive() }, { node })

@@ -1,26 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  createNode, exit, forgetNode, link, monitor, Pid, processInfo, self, silentLogger, spawn, trapExit, unlink, send
+  exit, link, monitor, Pid, processInfo, self, spawn, trapExit, unlink, send
 } from '../src/index.js'
 import type { CoreNode, DownMessage, ExitMessage, ExitReason, Ref } from '../src/index.js'
-import { probe, settle, waitFor } from '../src/testing/index.js'
+import { probe, settle, waitFor, testNodes } from '../src/testing/index.js'
 import type { Probe } from '../src/testing/index.js'
 
-const nodes: CoreNode[] = []
-let seq = 0
-
-function fresh (): CoreNode {
-  const node = createNode({ name: `links${++seq}@test`, logger: silentLogger })
-  nodes.push(node)
-  return node
-}
-
-afterEach(() => {
-  for (const node of nodes.splice(0)) {
-    for (const proc of [...node.procs.values()]) node.terminate(proc, 'killed')
-    forgetNode(node)
-  }
-})
+const nodes = testNodes('links')
+const fresh = (): CoreNode => nodes.fresh()
+afterEach(() => { nodes.cleanup() })
 
 type Command = { crash: Error } | { stop: true } | { unlink: Pid }
 

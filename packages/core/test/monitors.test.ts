@@ -1,26 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  createNode, demonitor, exit, forgetNode, monitor, Pid, processInfo, register, self, send, silentLogger, spawn
+  demonitor, exit, monitor, Pid, processInfo, register, self, send, spawn
 } from '../src/index.js'
 import type { CoreNode, DownMessage, Ref } from '../src/index.js'
-import { probe, settle, waitFor } from '../src/testing/index.js'
+import { probe, settle, waitFor, testNodes } from '../src/testing/index.js'
 import type { Probe } from '../src/testing/index.js'
 
-const nodes: CoreNode[] = []
-let seq = 0
-
-function fresh (): CoreNode {
-  const node = createNode({ name: `monitors${++seq}@test`, logger: silentLogger })
-  nodes.push(node)
-  return node
-}
-
-afterEach(() => {
-  for (const node of nodes.splice(0)) {
-    for (const proc of [...node.procs.values()]) node.terminate(proc, 'killed')
-    forgetNode(node)
-  }
-})
+const nodes = testNodes('monitors')
+const fresh = (): CoreNode => nodes.fresh()
+afterEach(() => { nodes.cleanup() })
 
 /** A process that waits; `{ crash }` makes it throw. */
 function worker (node: CoreNode): Pid {

@@ -1,26 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  createNode, exit, forgetNode, monitor, Pid, processInfo, register, registered, self, send, silentLogger, spawn, unregister, whereis
+  exit, monitor, Pid, processInfo, register, registered, self, send, spawn, unregister, whereis
 } from '../src/index.js'
 import type { CoreNode, DownMessage, Ref } from '../src/index.js'
-import { probe, waitFor } from '../src/testing/index.js'
+import { probe, waitFor, testNodes } from '../src/testing/index.js'
 import type { Probe } from '../src/testing/index.js'
 
-const nodes: CoreNode[] = []
-let seq = 0
-
-function fresh (): CoreNode {
-  const node = createNode({ name: `names${++seq}@test`, logger: silentLogger })
-  nodes.push(node)
-  return node
-}
-
-afterEach(() => {
-  for (const node of nodes.splice(0)) {
-    for (const proc of [...node.procs.values()]) node.terminate(proc, 'killed')
-    forgetNode(node)
-  }
-})
+const nodes = testNodes('names')
+const fresh = (): CoreNode => nodes.fresh()
+afterEach(() => { nodes.cleanup() })
 
 /** A process that records what it receives, and returns (exits `normal`) on `'stop'`. */
 function recorder (node: CoreNode, into: unknown[] = []): Pid {

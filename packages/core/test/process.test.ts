@@ -1,24 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createNode, exit, forgetNode, monitor, processInfo, self, send, silentLogger, spawn } from '../src/index.js'
+import { exit, monitor, processInfo, self, send, spawn } from '../src/index.js'
 import type { CoreNode, DownMessage, ExitReason, NodeInit, Pid, ProcessContext, Ref } from '../src/index.js'
-import { probe, settle, VirtualClock, waitFor } from '../src/testing/index.js'
+import { probe, settle, VirtualClock, waitFor, testNodes } from '../src/testing/index.js'
 import type { Probe } from '../src/testing/index.js'
 
-const nodes: CoreNode[] = []
-let seq = 0
-
-function fresh (init: NodeInit = {}): CoreNode {
-  const node = createNode({ name: `process${++seq}@test`, logger: silentLogger, ...init })
-  nodes.push(node)
-  return node
-}
-
-afterEach(() => {
-  for (const node of nodes.splice(0)) {
-    for (const proc of [...node.procs.values()]) node.terminate(proc, 'killed')
-    forgetNode(node)
-  }
-})
+const nodes = testNodes('process')
+const fresh = (init: NodeInit = {}): CoreNode => nodes.fresh(init)
+afterEach(() => { nodes.cleanup() })
 
 function isDownOf (ref: Ref): (m: unknown) => boolean {
   return (m) => (m as DownMessage).type === 'DOWN' && (m as DownMessage).ref.equals(ref)

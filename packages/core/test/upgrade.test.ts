@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { call, cast, createNode, defineServer, forgetNode, getState, loadBehaviour, processInfo, silentLogger, start, upgrade, upgradeAll } from '../src/index.js'
+import { call, cast, defineServer, getState, loadBehaviour, processInfo, start, upgrade, upgradeAll } from '../src/index.js'
+import { testNodes } from '../src/testing/index.js'
 import type { CoreNode, ServerTypes } from '../src/index.js'
 
 interface Seq extends ServerTypes {
@@ -32,13 +33,11 @@ const v2 = defineServer<Seq>({
   handleCast: { tick: (m, s) => ({ state: { ...tick(s, m.seq), v2: (s.v2 ?? 0) + 1 } }) }
 })
 
+const nodes = testNodes('up')
 let node: CoreNode
-afterEach(() => {
-  for (const p of [...node.procs.values()]) node.terminate(p, 'killed')
-  forgetNode(node)
-})
+afterEach(() => { nodes.cleanup() })
 function fresh (): void {
-  node = createNode({ name: `up${Math.random().toString(36).slice(2)}@test`, logger: silentLogger })
+  node = nodes.fresh()
 }
 
 describe('hot code upgrade', () => {
