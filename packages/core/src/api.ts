@@ -26,6 +26,8 @@ const realm = new Map<string, CoreNode>()
 export function createNode (init?: NodeInit): CoreNode {
   const node = new CoreNode(init)
   realm.set(node.name, node)
+  lastPid = undefined
+  lastNode = undefined
   return node
 }
 
@@ -39,7 +41,12 @@ export function defaultNode (): CoreNode {
 }
 
 /** Forgets `node` (after its processes are gone); its name can be used again. */
+let lastPid: unknown
+let lastNode: CoreNode | undefined
+
 export function forgetNode (node: CoreNode): void {
+  lastPid = undefined
+  lastNode = undefined
   if (realm.get(node.name) === node) realm.delete(node.name)
   if (defaultNodeInstance === node) defaultNodeInstance = undefined
 }
@@ -56,8 +63,14 @@ export function nodeFor (dest: unknown, caller: Proc | undefined = currentProc()
     pid = typeof via.via?.whereisName === 'function' ? via.via.whereisName(via.name) : undefined
   }
   if (pid instanceof Pid) {
+    // A sender often talks to the same pid many times in a row: remember the last answer.
+    if (pid === lastPid && lastNode !== undefined) return lastNode
     const n = realm.get(pid.node)
-    if (n !== undefined && n.creation === pid.creation) return n
+    if (n !== undefined && n.creation === pid.creation) {
+      lastPid = pid
+      lastNode = n
+      return n
+    }
   }
   return defaultNode()
 }
