@@ -172,12 +172,58 @@ export class IncomingCall implements CallMessage, CallTag, Waiter {
   }
 }
 
-/** A call in flight to another node. */
-export interface RemoteCall {
-  readonly node: string
+/** A call in flight to another node, in `node.remoteCalls` under its ref's id until it ends. */
+export class RemoteCall {
+  readonly node: CoreNode
+  readonly ref: Ref
+  /** The target's node. */
+  readonly to: string
   readonly target: string
-  settle(value: unknown): void
-  fail(err: Error): void
+  readonly #resolve: (value: unknown) => void
+  readonly #reject: (err: Error) => void
+  #timer: TimerHandle | undefined = undefined
+  #signal: AbortSignal | undefined = undefined
+  #timeout = 0
+
+  constructor (node: CoreNode, to: string, target: string, resolve: (value: unknown) => void, reject: (err: Error) => void) {
+    this.node = node
+    this.ref = node.makeRef()
+    this.to = to
+    this.target = target
+    this.#resolve = resolve
+    this.#reject = reject
+  }
+
+  arm (timeout: number, signal: AbortSignal | undefined): void {
+    this.#timeout = timeout
+    if (timeout !== Infinity) this.#timer = this.node.clock.setTimeout(this.onTimeout, timeout)
+    if (signal !== undefined) {
+      this.#signal = signal
+      signal.addEventListener('abort', this.onAbort, { once: true })
+    }
+  }
+
+  readonly onTimeout = (): void => {
+    this.#timer = undefined
+    this.fail(new CallTimeoutError(this.target, this.#timeout))
+  }
+
+  readonly onAbort = (): void => { this.fail(new CallAbortedError(this.target, this.#signal?.reason)) }
+
+  settle (value: unknown): void {
+    if (this.#end()) this.#resolve(value)
+  }
+
+  fail (err: Error): void {
+    if (this.#end()) this.#reject(err)
+  }
+
+  #end (): boolean {
+    if (!this.node.remoteCalls.delete(this.ref.id)) return false
+    if (this.#timer !== undefined) this.node.clock.clearTimeout(this.#timer)
+    this.#signal?.removeEventListener('abort', this.onAbort)
+    return true
+  }
 }
 
 export function checkCallOptions (opts: CallOptions | number | undefined): { timeout: number, signal: AbortSignal | undefined } {
@@ -220,39 +266,15 @@ export function call (node: CoreNode, dest: Dest, request: unknown, opts: CallOp
 }
 
 function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown, timeout: number, signal: AbortSignal | undefined, caller: Pid | undefined): Promise<unknown> {
-  const shown = describe(target)
   if (!node.distribution.isConnected(target.node)) return Promise.reject(new NodeDownError(target.node))
-  const ref = node.makeRef()
-  const { promise, resolve, reject } = Promise.withResolvers<unknown>()
-  let timer: TimerHandle | undefined
-  const end = (): void => {
-    node.remoteCalls.delete(ref.key)
-    if (timer !== undefined) node.clock.clearTimeout(timer)
-    signal?.removeEventListener('abort', onAbort)
-  }
-  const rc: RemoteCall = {
-    node: target.node,
-    target: shown,
-    settle (value) {
-      end()
-      resolve(value)
-    },
-    fail (err) {
-      end()
-      reject(err)
-    }
-  }
-  const onAbort = (): void => { rc.fail(new CallAbortedError(shown, signal?.reason)) }
-  if (timeout !== Infinity) {
-    timer = node.clock.setTimeout(() => {
-      timer = undefined
-      rc.fail(new CallTimeoutError(shown, timeout))
-    }, timeout)
-  }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  node.remoteCalls.set(ref.key, rc)
+  let rc!: RemoteCall
+  const promise = new Promise<unknown>((resolve, reject) => {
+    rc = new RemoteCall(node, target.node, target instanceof Pid ? target.toString() : describe(target), resolve, reject)
+  })
+  node.remoteCalls.set(rc.ref.id, rc)
+  rc.arm(timeout, signal)
   try {
-    node.distribution.call(target, request, { pid: caller, ref })
+    node.distribution.call(target, request, { pid: caller, ref: rc.ref })
   } catch (err) {
     // The request cannot cross (it does not encode, or is too large): the call ends with that error.
     rc.fail(err as Error)
@@ -302,17 +324,17 @@ export function deliverRemoteCall (node: CoreNode, to: Pid | string, request: un
 
 /** The reply to a call this node made to another node. */
 export function remoteReplied (node: CoreNode, ref: Ref, value: unknown): void {
-  node.remoteCalls.get(ref.key)?.settle(value)
+  if (node.isLocalRef(ref)) node.remoteCalls.get(ref.id)?.settle(value)
 }
 
 /** A call this node made to another node ended with an error there. */
 export function remoteFailed (node: CoreNode, ref: Ref, error: Error): void {
-  node.remoteCalls.get(ref.key)?.fail(error)
+  if (node.isLocalRef(ref)) node.remoteCalls.get(ref.id)?.fail(error)
 }
 
 /** Fails every call in flight to `lost` with `NodeDownError`. */
 export function nodeDown (node: CoreNode, lost: string): void {
   for (const rc of [...node.remoteCalls.values()]) {
-    if (rc.node === lost) rc.fail(new NodeDownError(lost))
+    if (rc.to === lost) rc.fail(new NodeDownError(lost))
   }
 }

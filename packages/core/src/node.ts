@@ -69,8 +69,8 @@ export class CoreNode {
   onSend: ((from: Pid | undefined, to: Dest, message: unknown) => void) | undefined = undefined
   readonly procs = new Map<number, Proc>()
   readonly names = new Map<string, Proc>()
-  /** Calls in flight to other nodes, by ref key. */
-  readonly remoteCalls = new Map<string, calls.RemoteCall>()
+  /** Calls in flight to other nodes, by the id of their (local) ref. */
+  readonly remoteCalls = new Map<number, calls.RemoteCall>()
   #nextId = 1
   #nextRef = 1
 
@@ -93,6 +93,11 @@ export class CoreNode {
   /** A new unique reference. */
   makeRef (): Ref {
     return new Ref(this.name, this.#nextRef++, this.creation)
+  }
+
+  /** True if `ref` was made by this node's current run. */
+  isLocalRef (ref: Ref): boolean {
+    return ref.node === this.name && ref.creation === this.creation
   }
 
   /** True if `pid` belongs to this node's current run. */
