@@ -60,3 +60,83 @@ export class FrameTooLargeError extends Error {
     this.maxBytes = maxBytes
   }
 }
+
+/** Thrown when a process-group name is not a non-empty string of at most 255 bytes (UTF-8); `group` is the value given. */
+export class InvalidGroupError extends TypeError {
+  override name = 'InvalidGroupError' as const
+  readonly group: unknown
+  constructor (group: unknown, rule: string) {
+    super(`invalid process group ${typeof group === 'string' ? JSON.stringify(group.length > 40 ? `${group.slice(0, 40)}…` : group) : typeof group}: ${rule}`)
+    this.group = group
+  }
+}
+
+/** Thrown when a process group's `join` or `leave` is given something that is not a Pid (or a list of Pids). */
+export class InvalidGroupMemberError extends TypeError {
+  override name = 'InvalidGroupMemberError' as const
+  readonly value: unknown
+  constructor (value: unknown) {
+    super(`a group member must be a Pid or an array of Pids, got ${value === null ? 'null' : Array.isArray(value) ? 'an array holding something else' : typeof value}`)
+    this.value = value
+  }
+}
+
+/** Thrown when a scope's `join` or `leave` is given a pid of another node: a node speaks only for its own processes. */
+export class NotLocalMemberError extends Error {
+  override name = 'NotLocalMemberError' as const
+  readonly pid: string
+  readonly node: string
+  constructor (pid: string, node: string) {
+    super(`${pid} is not a process of ${node}: join and leave it through its own node's scope`)
+    this.pid = pid
+    this.node = node
+  }
+}
+
+/** Thrown when a global name is not a string of 1 to 255 bytes (UTF-8); `value` is what was given. */
+export class InvalidNameError extends TypeError {
+  override name = 'InvalidNameError' as const
+  readonly value: unknown
+  constructor (value: unknown, rule: string) {
+    super(`invalid global name: ${rule}`)
+    this.value = value
+  }
+}
+
+/** Thrown when the global registry is given something other than a `Pid` where a pid is required. */
+export class InvalidPidError extends TypeError {
+  override name = 'InvalidPidError' as const
+  readonly value: unknown
+  constructor (value: unknown) {
+    super(`expected a Pid, got ${value === null ? 'null' : typeof value}`)
+    this.value = value
+  }
+}
+
+/**
+ * Thrown when a global registry operation did not finish within the registry's `timeoutMs` (no
+ * coordinator answered, or the nodes' views kept disagreeing). A registration that timed out may
+ * still have happened: `whereisName` tells.
+ */
+export class GlobalRegistryTimeoutError extends Error {
+  override name = 'GlobalRegistryTimeoutError' as const
+  readonly operation: 'registerName' | 'unregisterName'
+  readonly globalName: string
+  readonly timeout: number
+  constructor (operation: 'registerName' | 'unregisterName', globalName: string, timeout: number) {
+    super(`${operation}(${JSON.stringify(globalName)}) did not finish within ${timeout} ms`)
+    this.operation = operation
+    this.globalName = globalName
+    this.timeout = timeout
+  }
+}
+
+/** Thrown by the operations of a global registry that was stopped (or whose node stopped). */
+export class GlobalRegistryStoppedError extends Error {
+  override name = 'GlobalRegistryStoppedError' as const
+  readonly node: string
+  constructor (node: string) {
+    super(`the global registry of ${node} is stopped`)
+    this.node = node
+  }
+}

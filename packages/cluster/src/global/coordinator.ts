@@ -1,0 +1,130 @@
+/**
+ * The coordinator's side of REGISTER (protocol: `protocol.ts`). Registrations of one name are handled
+ * one after the other: each is checked against this node's replica, committed to every node of its
+ * view, and answered once each of them has acked, gone down, or timed out. Nodes that connect while
+ * a commit is under way get it too, so when the answer is true every connected node holds the name.
+ */
+import type { Pid } from '@gen-cluster/core'
+import type { Answers, Effects } from './effects.js'
+import type { RegisterAnswer, Registration } from './protocol.js'
+import { isCommitAck } from './protocol.js'
+import type { Replica } from './replica.js'
+import type { Entry } from './table.js'
+
+/** A registration waiting at the coordinator, and where its answer goes. */
+export interface CoordinatorOp extends Registration {
+  readonly done: (answer: RegisterAnswer) => void
+}
+
+/** Registrations of one name that may wait behind the one under way; more are answered 'retry'. */
+const MAX_WAITING = 1000
+/** Commit rounds for one registration (the first, then one for each wave of nodes that joined meanwhile). */
+const MAX_ROUNDS = 3
+
+export class Coordinator {
+  readonly #replica: Replica
+  readonly #fx: Effects
+  readonly #queues = new Map<string, CoordinatorOp[]>()
+
+  constructor (replica: Replica, fx: Effects) {
+    this.#replica = replica
+    this.#fx = fx
+  }
+
+  /** True if this node has the smallest name of its view. */
+  isCoordinator (): boolean {
+    const first = this.#fx.view()[0]
+    return first === undefined || this.#fx.name < first
+  }
+
+  submit (op: CoordinatorOp): void {
+    const queue = this.#queues.get(op.name)
+    if (queue === undefined) {
+      this.#queues.set(op.name, [op])
+      this.#drain(op.name)
+    } else if (queue.length > MAX_WAITING) {
+      op.done('retry')
+    } else {
+      queue.push(op)
+    }
+  }
+
+  /** Starts the registrations of `name` in turn, until one needs a commit round (or none is left). */
+  #drain (name: string): void {
+    const queue = this.#queues.get(name)
+    while (queue !== undefined && queue.length > 0) {
+      const op = queue[0] as CoordinatorOp
+      const answer = this.#begin(op)
+      if (answer === undefined) return
+      queue.shift()
+      op.done(answer)
+    }
+    this.#queues.delete(name)
+  }
+
+  /** Answers at once, or returns undefined once a commit round is under way. */
+  #begin (op: CoordinatorOp): RegisterAnswer | undefined {
+    if (!this.isCoordinator()) return 'retry'
+    const place = this.#fx.placeOf(op.pid)
+    if (place === 'stale') return false
+    if (place === 'disconnected') return 'retry' // views differ: the caller sees the pid's node, this node does not
+    const held = this.#replica.lookup(op.name)
+    if (held !== undefined && !held.pid.equals(op.pid)) return false
+    // Registering a pid again under its own name is true, and keeps the first stamp.
+    const entry = held ?? { name: op.name, pid: op.pid, at: op.at }
+    if (this.#replica.commit(entry) !== 'ok') return false
+    this.#round(op, entry, held === undefined, new Set(), 0)
+    return undefined
+  }
+
+  #round (op: CoordinatorOp, entry: Entry, fresh: boolean, reached: Set<string>, rounds: number): void {
+    const targets = this.#fx.view().filter(n => !reached.has(n))
+    if (targets.length === 0 || rounds === MAX_ROUNDS) {
+      this.#end(op, this.#replica.lookup(op.name)?.pid.equals(op.pid) === true)
+      return
+    }
+    for (const n of targets) reached.add(n)
+    void this.#fx.callAll(targets, { type: 'commit', name: entry.name, pid: entry.pid, at: entry.at }).then((answers) => {
+      this.#fx.post(() => { this.#acked(op, entry, fresh, reached, rounds + 1, answers) })
+    })
+  }
+
+  #acked (op: CoordinatorOp, entry: Entry, fresh: boolean, reached: Set<string>, rounds: number, answers: Answers): void {
+    let verdict: RegisterAnswer | undefined
+    for (const [node, answer] of answers) {
+      if (answer === 'noproc') verdict = false
+      else if (isCommitAck(answer) && typeof answer === 'object') {
+        verdict ??= 'retry'
+        this.#check(entry.name, answer.held)
+      } else if (answer !== 'ok') {
+        // Down, timed out, no registry there, or an answer of unknown shape: left out of the wait.
+        this.#fx.log.debug('a node did not ack a commit', { node, name: entry.name, answer: String(answer) })
+      }
+    }
+    // The pid may have ended, or lost a clash, while its commit was under way.
+    if (verdict === undefined && this.#replica.lookup(op.name)?.pid.equals(op.pid) !== true) verdict = false
+    if (verdict === undefined) {
+      this.#round(op, entry, fresh, reached, rounds)
+      return
+    }
+    if (fresh) this.#abort(entry)
+    this.#end(op, verdict)
+  }
+
+  #end (op: CoordinatorOp, answer: RegisterAnswer): void {
+    this.#queues.get(op.name)?.shift()
+    op.done(answer)
+    this.#drain(op.name)
+  }
+
+  #abort (entry: Entry): void {
+    this.#replica.abort(entry.name, entry.pid)
+    for (const node of this.#fx.view()) this.#fx.cast(node, { type: 'abort', name: entry.name, pid: entry.pid })
+  }
+
+  /** Asks the owner of `pid`, which a commit found holding `name`, to confirm it everywhere or drop it. */
+  #check (name: string, pid: Pid): void {
+    if (this.#fx.isLocal(pid)) this.#replica.check(name, pid)
+    else this.#fx.cast(pid.node, { type: 'check', name, pid })
+  }
+}
