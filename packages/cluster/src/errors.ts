@@ -140,3 +140,13 @@ export class GlobalRegistryStoppedError extends Error {
     this.node = node
   }
 }
+
+/** Thrown (as the member's exit reason) when a GenCluster member cannot join its cluster after its retries. */
+export class ClusterJoinError extends Error {
+  override name = 'ClusterJoinError' as const
+  readonly cluster: string
+  constructor (cluster: string, attempts: number) {
+    super(`could not join cluster ${JSON.stringify(cluster)} after ${attempts} attempts`)
+    this.cluster = cluster
+  }
+}

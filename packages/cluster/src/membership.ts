@@ -6,13 +6,13 @@
  * - Join: dial the seeds (any of them; with retry and backoff) until one handshake succeeds. A seed
  *   that turns out to be this node itself is skipped.
  * - Mesh: each side sends the other the members it knows (MEMBERS); a new member is announced to
- *   everyone. Of two nodes that learn of each other, the one with the smaller name dials at once and
- *   the other only if no link exists after `meshDelayMs`; a duplicate link (simultaneous dials) is
- *   resolved by keeping the one dialled by the smaller name.
+ *   everyone. Of two nodes, only the one with the smaller name dials the other (at once, then with
+ *   backoff), so two nodes do not open two links at the same moment; a duplicate link that still
+ *   happens (a seed dialled while being dialled) is resolved by keeping the one the smaller name dialled.
  * - Down: a link that closes is a node-down at once; a silent peer is found by the failure detector
  *   (heartbeats every `heartbeatIntervalMs`, any frame counting) and its link closed. Node-down tells
- *   the core (`noconnection` for monitors, links and calls in flight) and the reconnect loop starts,
- *   unless the peer said BYE (it left on purpose).
+ *   the core (`noconnection` for monitors, links and calls in flight) and, on the smaller-named side,
+ *   the redial loop starts, unless the peer said BYE (it left on purpose).
  * - Restart: a HELLO with the name of a connected node and a higher creation replaces the old peer
  *   (node-down, then node-up); a lower creation is refused.
  */
@@ -35,8 +35,6 @@ export interface MembershipInit {
   maxBackoffMs?: number
   /** How long to keep trying to reach a node that went down. @default 300000 (5 minutes) */
   reconnectForMs?: number
-  /** Delay before the larger-named of two nodes dials the other itself. @default 500 */
-  meshDelayMs?: number
   /** Failure detector options (heartbeat interval, phi threshold...). */
   failureDetector?: Omit<FailureDetectorInit, 'clock' | 'onSuspect'>
   /** A hidden node (a command-line tool) is not announced to the others and does not mesh. @default false */
@@ -90,8 +88,7 @@ export class Membership {
       handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5000,
       minBackoffMs: o.minBackoffMs ?? 100,
       maxBackoffMs: o.maxBackoffMs ?? 2000,
-      reconnectForMs: o.reconnectForMs ?? 300_000,
-      meshDelayMs: o.meshDelayMs ?? 500
+      reconnectForMs: o.reconnectForMs ?? 300_000
     }
     this.#detector = new FailureDetector({
       ...o.failureDetector,
@@ -271,7 +268,7 @@ export class Membership {
     this.#host.nodeDown(peer.name)
     this.#log.info(`node ${peer.name} down`, { reason })
     this.#events.down(peer.name, reason)
-    if (!peer.left && !this.#stopped && this.known.has(peer.name)) void this.#reconnect(peer.name)
+    if (!peer.left && !this.#stopped && this.known.has(peer.name) && this.self.name < peer.name) void this.#reconnect(peer.name, this.#opts.minBackoffMs)
   }
 
   #learn (members: MemberInfo[]): void {
@@ -279,10 +276,8 @@ export class Membership {
     for (const m of members) {
       if (m.name === this.self.name || this.peers.has(m.name)) continue
       this.known.set(m.name, m)
-      const delay = this.self.name < m.name ? 0 : this.#opts.meshDelayMs
-      this.#after(delay, () => {
-        if (!this.peers.has(m.name)) void this.#dialMember(m)
-      })
+      // The smaller name dials; the other waits to be dialled (no two links opened at once).
+      if (this.self.name < m.name) void this.#reconnect(m.name, 0)
     }
   }
 
@@ -299,17 +294,18 @@ export class Membership {
     return this.peers.has(m.name)
   }
 
-  async #reconnect (name: string): Promise<void> {
+  /** Dials a known node until a link is up (after `firstDelay`, then with backoff), for up to `reconnectForMs`. */
+  async #reconnect (name: string, firstDelay: number): Promise<void> {
     if (this.#reconnecting.has(name)) return
     this.#reconnecting.add(name)
     const until = this.#clock.now() + this.#opts.reconnectForMs
-    let delay = this.#opts.minBackoffMs
+    let delay = firstDelay
     while (!this.#stopped && this.#reconnecting.has(name) && !this.peers.has(name) && this.#clock.now() < until) {
-      await this.#sleep(delay)
+      if (delay > 0) await this.#sleep(delay)
       const m = this.known.get(name)
       if (m === undefined || this.#stopped) break
       if (await this.#dialMember(m)) break
-      delay = Math.min(delay * 2, this.#opts.maxBackoffMs)
+      delay = Math.min(Math.max(delay * 2, this.#opts.minBackoffMs), this.#opts.maxBackoffMs)
     }
     this.#reconnecting.delete(name)
   }

@@ -1,0 +1,288 @@
+/**
+ * The process of a GenCluster member: a GenServer that wraps the user's behaviour, keeps the
+ * pidlist and the holder, and runs the join, leave, takeover and merge protocol described in
+ * `gen-cluster.ts`. The user's state lives in `MemberState.user`; the user's results are mapped onto
+ * the member state, so the core checks them exactly as for any GenServer.
+ */
+import { call, demonitor, monitor, self, send } from '@gen-cluster/core'
+import type { Clock, DownMessage, GenServer, Logger, NameRegistry, Pid, Ref } from '@gen-cluster/core'
+import { Pid as PidClass } from '@gen-cluster/core'
+import { ClusterJoinError } from '../errors.js'
+import type { GenCluster } from './gen-cluster.js'
+
+export const JOIN = '$gen_cluster.join'
+export const PIDLIST = '$gen_cluster.pidlist'
+const JOINED = '$gen_cluster.joined'
+const HOLDER = '$gen_cluster.holder'
+const MERGE = '$gen_cluster.merge'
+const SYNC = '$gen_cluster.sync'
+const WATCH = '$gen_cluster.watch'
+const JOIN_NOW = Symbol('join')
+/** How long a member waits for a link to the node of a member it learnt of, before counting it gone. */
+const WATCH_WAIT_MS = 5000
+
+export interface MemberOptions {
+  readonly cluster: string
+  readonly name: string
+  readonly registry: NameRegistry
+  readonly clock: Clock
+  readonly log: Logger
+  readonly joinTimeoutMs: number
+  readonly joinRetries: number
+  /** True if this node is connected to `node` (or is `node`). */
+  readonly isConnected: (node: string) => boolean
+}
+
+export interface MemberState {
+  user: unknown
+  me: Pid
+  pidlist: Pid[]
+  /** The holder as this member knows it (after a takeover, the expected successor until it confirms). */
+  holder: Pid | undefined
+  /** The last holder this member knows for sure held the name (the `previousHolder` of a takeover). */
+  confirmed: Pid | undefined
+  readonly refs: Map<string, Ref>
+}
+
+type Fn = (...args: any[]) => unknown
+const has = (list: readonly Pid[], pid: Pid): boolean => list.some(p => p.equals(pid))
+const isPidList = (v: unknown): v is Pid[] => Array.isArray(v) && v.length <= 100_000 && v.every(p => p instanceof PidClass)
+
+/** Builds the GenServer that runs `user` as a member of `opts.cluster`. */
+export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): GenServer<any> {
+  const { cluster, name, registry, clock, log } = opts
+  const sleep = async (ms: number): Promise<void> => { await new Promise<void>(resolve => { clock.setTimeout(resolve, ms) }) }
+
+  /** Runs a cluster callback of the user and stores its state. */
+  const cb = async (ms: MemberState, which: 'handleJoin' | 'handleNodeJoined' | 'handleLeave' | 'handleTakeover', ...args: unknown[]): Promise<void> => {
+    const fn = user[which] as Fn | undefined
+    if (fn === undefined) return
+    const r = await fn.call(user, ...args, ms.user) as { state?: unknown }
+    if (typeof r !== 'object' || r === null || !('state' in r)) throw new TypeError(`${which} must return { state }, got ${String(r)}`)
+    ms.user = r.state
+  }
+
+  /**
+   * Monitors a member. One on a node this node has no link to yet (a merge after a partition can
+   * arrive before the mesh is whole again) is monitored once the link is up, or counted gone after
+   * WATCH_WAIT_MS; until then it is in the pidlist but unwatched.
+   */
+  const watch = (ms: MemberState, pid: Pid, since = clock.now()): void => {
+    if (pid.equals(ms.me) || ms.refs.has(pid.key)) return
+    if (opts.isConnected(pid.node) || clock.now() - since > WATCH_WAIT_MS) {
+      ms.refs.set(pid.key, monitor(pid))
+      // A SYNC sent while its node was unreachable was dropped: the holder sends it again now.
+      if (since < clock.now() && ms.holder?.equals(ms.me) === true) send(pid, { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] })
+      return
+    }
+    const me = ms.me
+    clock.setTimeout(() => { send(me, { type: WATCH, cluster, pid, since }) }, 20)
+  }
+
+  const join = async (ms: MemberState): Promise<void> => {
+    let delay = 10
+    for (let attempt = 0; attempt <= opts.joinRetries; attempt++) {
+      try {
+        if (await registry.registerName(name, ms.me)) {
+          ms.holder = ms.confirmed = ms.me
+          ms.pidlist = [ms.me]
+          return
+        }
+        const holder = registry.whereisName(name)
+        if (holder !== undefined && !holder.equals(ms.me)) {
+          const res = await call(holder, { type: JOIN, cluster, pid: ms.me }, opts.joinTimeoutMs) as { pidlist?: unknown }
+          if (isPidList(res?.pidlist) && has(res.pidlist, ms.me)) {
+            ms.holder = ms.confirmed = holder
+            ms.pidlist = [...res.pidlist]
+            for (const p of ms.pidlist) watch(ms, p)
+            return
+          }
+        }
+      } catch (err) {
+        log.debug(`join of ${cluster} through its holder failed, retrying`, { error: (err as Error).message })
+      }
+      await sleep(delay)
+      delay = Math.min(delay * 2, 500)
+    }
+    throw new ClusterJoinError(cluster, opts.joinRetries + 1)
+  }
+
+  /** Takes the cluster name for this member, or, if another member elsewhere holds it, merges into it. */
+  const claim = async (ms: MemberState, previous: Pid | undefined, onTaken: boolean): Promise<void> => {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        if (await registry.registerName(name, ms.me)) {
+          ms.holder = ms.confirmed = ms.me
+          if (onTaken) await cb(ms, 'handleTakeover', previous, [...ms.pidlist])
+          for (const p of ms.pidlist) if (!p.equals(ms.me)) send(p, { type: HOLDER, cluster, holder: ms.me })
+          return
+        }
+      } catch (err) {
+        log.debug('registration of the cluster name failed, retrying', { error: (err as Error).message })
+      }
+      const other = registry.whereisName(name)
+      if (other !== undefined && (previous === undefined || !other.equals(previous)) && !other.equals(ms.me)) {
+        // Another holder exists (the other side of a partition): merge into it.
+        ms.holder = ms.confirmed = other
+        send(other, { type: MERGE, cluster, pidlist: [...ms.pidlist] })
+        return
+      }
+      await sleep(Math.min(5 * (attempt + 1), 100))
+    }
+    log.warn(`could not take over the name of cluster ${cluster}`)
+  }
+
+  /** The holder left: the first of the pidlist (the longest-standing member) takes the name over. */
+  const takeover = async (ms: MemberState, left: Pid): Promise<void> => {
+    const successor = ms.pidlist[0]
+    ms.holder = successor
+    if (successor !== undefined && successor.equals(ms.me)) await claim(ms, ms.confirmed ?? left, true)
+  }
+
+  /** Adds members not seen yet (a join announced by the holder, or a merge), each with handleNodeJoined. */
+  const adopt = async (ms: MemberState, pids: Pid[]): Promise<void> => {
+    for (const p of pids) {
+      if (p.equals(ms.me) || has(ms.pidlist, p)) continue
+      ms.pidlist.push(p)
+      watch(ms, p)
+      await cb(ms, 'handleNodeJoined', p, [...ms.pidlist])
+    }
+  }
+
+  const internal = async (m: Record<string, unknown>, ms: MemberState): Promise<void> => {
+    const fromHolder = (h: unknown): h is Pid => h instanceof PidClass && (ms.holder?.equals(h) === true || registry.whereisName(name)?.equals(h) === true)
+    switch (m.type) {
+      case WATCH:
+        if (m.pid instanceof PidClass && typeof m.since === 'number' && has(ms.pidlist, m.pid)) watch(ms, m.pid, m.since)
+        return
+      case JOINED:
+        if (m.pid instanceof PidClass && fromHolder(m.holder)) await adopt(ms, [m.pid])
+        return
+      case HOLDER:
+        if (fromHolder(m.holder)) ms.holder = ms.confirmed = m.holder
+        return
+      case MERGE:
+        if (!isPidList(m.pidlist) || ms.holder?.equals(ms.me) !== true) break
+        await adopt(ms, m.pidlist)
+        for (const p of ms.pidlist) if (!p.equals(ms.me)) send(p, { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] })
+        return
+      case SYNC: {
+        // From the holder the registry kept after a heal: the registry here may not have settled yet,
+        // so a SYNC that lists its sender and this member is taken (a later settlement merges again).
+        if (!isPidList(m.pidlist) || !(m.holder instanceof PidClass) || !has(m.pidlist, m.holder) || !has(m.pidlist, ms.me)) break
+        ms.holder = ms.confirmed = m.holder
+        await adopt(ms, m.pidlist)
+        // Take the holder's order, so every member's pidlist ends identical.
+        const known = new Set(ms.pidlist.map(p => p.key))
+        const ordered = m.pidlist.filter(p => known.has(p.key))
+        const rest = ms.pidlist.filter(p => !has(ordered, p))
+        ms.pidlist = [...ordered, ...rest]
+        return
+      }
+    }
+    log.warn('dropped a cluster message of unknown shape or from a non-member', { cluster, type: String(m.type) })
+  }
+
+  const onDown = async (m: DownMessage, ms: MemberState): Promise<boolean> => {
+    if (!(m.pid instanceof PidClass)) return false
+    const ref = ms.refs.get(m.pid.key)
+    if (ref === undefined || !ref.equals(m.ref)) return false
+    ms.refs.delete(m.pid.key)
+    ms.pidlist = ms.pidlist.filter(p => !p.equals(m.pid as Pid))
+    await cb(ms, 'handleLeave', m.pid, [...ms.pidlist], m.reason)
+    if (ms.holder?.equals(m.pid) === true) await takeover(ms, m.pid)
+    return true
+  }
+
+  /** The registry settled a clash over the cluster name against this member (after a partition healed). */
+  const onConflict = async (m: { name?: unknown, kept?: unknown }, ms: MemberState): Promise<boolean> => {
+    if (m.name !== name) return false
+    if (m.kept instanceof PidClass) {
+      ms.holder = ms.confirmed = m.kept
+      send(m.kept, { type: MERGE, cluster, pidlist: [...ms.pidlist] })
+    } else {
+      // Both holders lost the name: each claims it again; one wins, the other merges into it.
+      ms.holder = undefined
+      await claim(ms, undefined, false)
+    }
+    return true
+  }
+
+  /** Maps a user result onto the member state. */
+  const lift = (ms: MemberState, r: unknown): unknown => {
+    const map = (x: unknown): unknown => {
+      if (typeof x !== 'object' || x === null || !('state' in x)) return x
+      const res = x as Record<string, unknown>
+      ms.user = res.state
+      const out: Record<string, unknown> = { ...res, state: ms }
+      if (res.continue !== undefined) out.continue = { user: res.continue }
+      return out
+    }
+    return r instanceof Promise ? r.then(map) : map(r)
+  }
+
+  const table = (t: Record<string, Fn> | undefined, extra: Record<string, Fn>): Record<string, Fn> => {
+    const out: Record<string, Fn> = { ...extra }
+    for (const [k, fn] of Object.entries(t ?? {})) {
+      out[k] = (msg: unknown, ...rest: unknown[]) => {
+        const ms = rest[rest.length - 1] as MemberState
+        return lift(ms, fn.call(user, msg, ...rest.slice(0, -1), ms.user))
+      }
+    }
+    return out
+  }
+
+  return {
+    name: user.name ?? 'gen_cluster',
+    version: user.version,
+    init: async (arg: unknown) => {
+      const r = await (user.init as Fn).call(user, arg) as Record<string, unknown>
+      if (typeof r !== 'object' || r === null || !('state' in r) || 'stop' in r) return r as never
+      const ms: MemberState = { user: r.state, me: self(), pidlist: [], holder: undefined, confirmed: undefined, refs: new Map() }
+      return { state: ms, continue: { [JOIN_NOW]: true, user: r.continue } }
+    },
+    handleCall: table(user.handleCall as Record<string, Fn> | undefined, {
+      [PIDLIST]: (_r: unknown, _f: unknown, ms: MemberState) => ({ reply: [...ms.pidlist], state: ms }),
+      [JOIN]: async (req: { cluster?: unknown, pid?: unknown }, _f: unknown, ms: MemberState) => {
+        if (req.cluster !== cluster || !(req.pid instanceof PidClass) || ms.holder?.equals(ms.me) !== true) {
+          return { reply: { notHolder: true }, state: ms }
+        }
+        const pid = req.pid
+        if (!has(ms.pidlist, pid)) {
+          ms.pidlist.push(pid)
+          watch(ms, pid)
+          await cb(ms, 'handleJoin', pid, [...ms.pidlist])
+          for (const p of ms.pidlist) if (!p.equals(ms.me) && !p.equals(pid)) send(p, { type: JOINED, cluster, pid, holder: ms.me })
+        }
+        return { reply: { pidlist: [...ms.pidlist] }, state: ms }
+      }
+    }),
+    handleCast: table(user.handleCast as Record<string, Fn> | undefined, {}),
+    handleInfo: async (m: any, ms: MemberState) => {
+      if (typeof m === 'object' && m !== null) {
+        if (typeof m.type === 'string' && m.type.startsWith('$gen_cluster.') && m.cluster === cluster) {
+          await internal(m, ms)
+          return { state: ms }
+        }
+        if (m.type === 'DOWN' && await onDown(m as DownMessage, ms)) return { state: ms }
+        if (m.type === 'name:conflict' && await onConflict(m, ms)) return { state: ms }
+      }
+      const handleInfo = user.handleInfo as Fn | undefined
+      if (handleInfo === undefined) return { state: ms }
+      return await lift(ms, handleInfo.call(user, m, ms.user))
+    },
+    handleContinue: async (c: Record<string | symbol, unknown>, ms: MemberState) => {
+      if (c[JOIN_NOW] === true) await join(ms)
+      if (c.user === undefined) return { state: ms }
+      return await lift(ms, (user.handleContinue as Fn).call(user, c.user, ms.user))
+    },
+    terminate: (reason: unknown, ms: MemberState) => {
+      for (const ref of ms.refs.values()) demonitor(ref)
+      return (user.terminate as Fn | undefined)?.call(user, reason, ms.user)
+    },
+    codeChange: async (old: unknown, ms: MemberState, extra: unknown) => {
+      if (user.codeChange !== undefined) ms.user = await (user.codeChange as Fn).call(user, old, ms.user, extra)
+      return ms
+    }
+  } as unknown as GenServer<any>
+}
