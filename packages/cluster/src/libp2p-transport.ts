@@ -164,6 +164,7 @@ export class Libp2pTransport implements Transport {
   readonly #init: Libp2pTransportInit
   readonly #limits: Required<TransportLimits>
   #node: Libp2p | undefined
+  readonly #blocked = new Set<string>()
 
   constructor (init: Libp2pTransportInit) {
     this.#init = init
@@ -194,10 +195,29 @@ export class Libp2pTransport implements Transport {
       transports: [tcp()],
       connectionEncrypters: [admittedNoise(secretKeyOf(this.#init.psk), log)],
       streamMuxers: [yamux()],
+      connectionGater: {
+        denyDialPeer: (peer) => this.#blocked.has(peer.toString()),
+        denyInboundEncryptedConnection: (peer) => this.#blocked.has(peer.toString())
+      },
     })
     await this.#node.handle(PROTOCOL, (stream, connection) => {
       onLink(new StreamLink(stream, connection, this.#limits, log))
     }, { maxInboundStreams: 8 })
+  }
+
+  /**
+   * Cuts this node off from `peerId` over the real network: closes its connections and refuses new
+   * ones both ways until `unblock` (for partition tests over TCP).
+   */
+  async block (peerId: string): Promise<void> {
+    this.#blocked.add(peerId)
+    const node = this.#node
+    if (node === undefined) return
+    await Promise.all(node.getConnections().filter(c => c.remotePeer.toString() === peerId).map(async c => { await c.close().catch(() => { c.abort(new Error('blocked')) }) }))
+  }
+
+  unblock (peerId: string): void {
+    this.#blocked.delete(peerId)
   }
 
   async dial (address: string, signal?: AbortSignal): Promise<Link> {

@@ -27,7 +27,8 @@
  * - Takeover: when the holder leaves, every survivor computes the same successor (the first of its
  *   pidlist); the successor registers the name, runs `handleTakeover` and tells the others.
  * - Healing: after a partition each side may have a holder; when the nodes meet, the global registry
- *   keeps one and tells the other (`name:conflict`); the other sends its pidlist to the kept holder,
+ *   keeps the later registration (the takeover) and tells the other, the stale holder
+ *   (`name:conflict`); that one sends its pidlist to the kept holder,
  *   which merges, runs `handleNodeJoined` for members it had not seen, and sends every member the
  *   merged list, on which each runs `handleNodeJoined` for the members it had not seen. Once stable,
  *   every member's pidlist is identical (the holder's order).
@@ -37,6 +38,7 @@
  * see it leave.
  */
 import type { ExitReason, GenServer, MaybePromiseLike, Pid, ServerTypes, StateOf } from './types.js'
+import { CLUSTER_NAME_PREFIX } from '../global/resolve.js'
 
 export type { MaybePromiseLike }
 
@@ -61,5 +63,5 @@ export function defineCluster<T extends ServerTypes> (behaviour: GenCluster<T>):
 
 /** The global name a cluster's holder holds. */
 export function clusterName (cluster: string): string {
-  return `gen_cluster:${cluster}`
+  return `${CLUSTER_NAME_PREFIX}${cluster}`
 }

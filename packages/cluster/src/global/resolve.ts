@@ -59,13 +59,21 @@ export function resolveConflict (x: Entry, y: Entry, resolver: Resolver, owns: (
   const { choice, error } = choose(resolver, a, b)
   const kept = choice === 'a' ? a : choice === 'b' ? b : undefined
   const lost = [a, b].filter(e => e !== kept)
-  const actions = lost.filter(e => owns(e.pid)).map((e): ConflictAction => resolver === 'exit'
+  const actions = lost.filter(e => owns(e.pid)).map((e): ConflictAction => resolver === 'exit' && !e.name.startsWith(CLUSTER_NAME_PREFIX)
     ? { kind: 'exit', pid: e.pid, reason: CONFLICT_EXIT_REASON }
     : { kind: 'notify', pid: e.pid, message: { type: 'name:conflict', name: e.name, kept: kept?.pid ?? null } })
   return error === undefined ? { kept, lost, actions } : { kept, lost, actions, error }
 }
 
+/**
+ * Names of GenCluster clusters. Their clashes always keep the *later* registration (the holder the
+ * survivors took over with while the other side was cut off or paused) and tell the other, whatever
+ * the node's resolver: the stale holder learns it and merges its members into the kept one.
+ */
+export const CLUSTER_NAME_PREFIX = 'gen_cluster:'
+
 function choose (resolver: Resolver, a: Entry, b: Entry): { choice: 'a' | 'b' | 'none', error?: unknown } {
+  if (a.name.startsWith(CLUSTER_NAME_PREFIX)) return { choice: 'b' }
   if (resolver === 'notify' || resolver === 'exit') return { choice: 'a' }
   if (resolver === 'unregisterBoth') return { choice: 'none' }
   try {
