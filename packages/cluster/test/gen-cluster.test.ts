@@ -145,6 +145,54 @@ describe('GenCluster', () => {
     expect(results.map(r => r.ok ? r.reply : r.error.name)).toEqual(['m1', 'm2'])
   })
 
+  it('crashes only the member whose callback throws, and the others see it leave', async () => {
+    gc = await globalCluster(['a', 'b', 'c'])
+    const fragile = defineCluster<Rec>({
+      ...recorder,
+      handleNodeJoined: (p, list, s) => {
+        if (s.tag === 'm2') throw new Error('m2 cannot cope')
+        return recorder.handleNodeJoined?.(p, list, s) as { state: Rec['state'] }
+      }
+    })
+    const m1 = await member(gc.n.a as ClusterNode, 'm1')
+    const m2 = await done(gc.cl, startMember(fragile, 'm2', { node: gc.n.b as ClusterNode, cluster: 'c' }))
+    short.set(m2.key, 'm2')
+    log = []
+    const m3 = await member(gc.n.c as ClusterNode, 'm3')
+    await gc.cl.clock.advance(50)
+    expect(tags().sort()).toEqual(['m1: join(m3) [3]', 'm1: leave(m2, error) [2]', 'm3: leave(m2, error) [2]'])
+    expect(await lists([m1, m3])).toEqual([['m1', 'm3'], ['m1', 'm3']])
+  })
+
+  it('keeps clusters of different names apart on shared nodes, with several members of one cluster on one node', async () => {
+    gc = await globalCluster(['a', 'b'])
+    const c1 = await member(gc.n.a as ClusterNode, 'c1')
+    const c2 = await member(gc.n.a as ClusterNode, 'c2')
+    const d1 = await done(gc.cl, startMember(recorder, 'd1', { node: gc.n.a as ClusterNode, cluster: 'd' }))
+    short.set(d1.key, 'd1')
+    const c3 = await member(gc.n.b as ClusterNode, 'c3')
+    const d2 = await done(gc.cl, startMember(recorder, 'd2', { node: gc.n.b as ClusterNode, cluster: 'd' }))
+    short.set(d2.key, 'd2')
+    await gc.cl.clock.advance(20)
+    expect(await lists([c1, c2, c3])).toEqual([['c1', 'c2', 'c3'], ['c1', 'c2', 'c3'], ['c1', 'c2', 'c3']])
+    expect(await lists([d1, d2])).toEqual([['d1', 'd2'], ['d1', 'd2']])
+    expect(leader(gc.n.b as ClusterNode, 'c')?.equals(c1)).toBe(true)
+    expect(leader(gc.n.b as ClusterNode, 'd')?.equals(d1)).toBe(true)
+  })
+
+  it('drops a cluster message of unknown shape or from a non-member, and carries on', async () => {
+    gc = await globalCluster(['a', 'b'])
+    const m1 = await member(gc.n.a as ClusterNode, 'm1')
+    const m2 = await member(gc.n.b as ClusterNode, 'm2')
+    const { send, Pid: P } = await import('@gen-cluster/core')
+    send(m2, { type: '$gen_cluster.joined', cluster: 'c', pid: new P((gc.n.a as ClusterNode).name, 999, 1), holder: new P((gc.n.a as ClusterNode).name, 998, 1) })
+    send(m2, { type: '$gen_cluster.sync', cluster: 'c', pidlist: 'nonsense', holder: m1 })
+    send(m2, { type: '$gen_cluster.bogus', cluster: 'c' })
+    await gc.cl.clock.advance(20)
+    expect(await lists([m1, m2])).toEqual([['m1', 'm2'], ['m1', 'm2']])
+    expect(tags().filter(l => l.includes('nodeJoined'))).toEqual([])
+  })
+
   it('lets concurrent first members on different nodes found exactly one cluster', async () => {
     gc = await globalCluster(['a', 'b', 'c'])
     const started = await done(gc.cl, Promise.all(['a', 'b', 'c'].map(async (n, i) => await startMember(recorder, `m${i + 1}`, { node: gc.n[n] as ClusterNode, cluster: 'c' }))))
