@@ -30,6 +30,13 @@ afterEach(async () => {
 })
 
 describe('{ global } names with the core API', () => {
+  it('reaches a global name from code outside any process too', async () => {
+    gc = await globalCluster(['a', 'b'])
+    const pid = await done(gc.cl, start(counter, undefined, { node: node(gc, 'b').core, name: { global: 'outside' } }))
+    expect(allSay(gc, 'outside', pid)).toBe(true)
+    expect(await done(gc.cl, call({ global: 'outside' }, { type: 'add', by: 4 }))).toBe(4)
+  })
+
   it('starts a server under a global name and reaches it with call and cast from every node', async () => {
     gc = await globalCluster(['a', 'b', 'c'])
     const cluster = gc

@@ -58,6 +58,13 @@ export function forgetNode (node: CoreNode): void {
 export function nodeFor (dest: unknown, caller: Proc | undefined = currentProc()): CoreNode {
   if (caller !== undefined) return caller.node
   let pid = dest
+  if (typeof dest === 'object' && dest !== null && 'global' in dest) {
+    // Outside any process: the first node of this realm whose global registry knows the name.
+    const name = (dest as { global: unknown }).global
+    for (const n of realm.values()) {
+      if (n.globalRegistry !== undefined && typeof name === 'string' && n.globalRegistry.whereisName(name) !== undefined) return n
+    }
+  }
   if (typeof dest === 'object' && dest !== null && 'via' in dest) {
     const via = (dest as { via: { whereisName?: (name: string) => Pid | undefined }, name: string })
     pid = typeof via.via?.whereisName === 'function' ? via.via.whereisName(via.name) : undefined
