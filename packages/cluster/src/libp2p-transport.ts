@@ -65,6 +65,11 @@ class StreamLink extends LinkBase implements Link {
       this.#closed = true
       this.closed(evt.error?.message ?? 'closed by peer')
     })
+    // The peer closed its end, and counted the link closed at that moment: so does this side, at
+    // once. (The stream's 'close' would wait for the peer's abort, up to 2 s later; a paused node
+    // that resumes would meanwhile take the peer's new link for a duplicate of this dead one, and
+    // never see the node-down the peer saw.)
+    stream.addEventListener('remoteCloseWrite', () => { this.close('closed by peer') })
     stream.addEventListener('drain', () => { this.#flush() })
   }
 

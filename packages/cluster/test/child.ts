@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 
 const MAIN = fileURLToPath(new URL('../dist/test/fixtures/node-main.js', import.meta.url))
+/** A node running one GenCluster member (`fixtures/member-main.ts`), for `startChild(args, MEMBER_MAIN)`. */
+export const MEMBER_MAIN = fileURLToPath(new URL('../dist/test/fixtures/member-main.js', import.meta.url))
 
 export interface ChildNode {
   readonly proc: ChildProcess
@@ -19,8 +21,9 @@ export interface ChildNode {
 
 const started = new Set<ChildNode>()
 
-export function startChild (args: string[]): ChildNode {
-  const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+/** Starts `main` (default: `fixtures/node-main.ts`, compiled) with `args` in a child process. */
+export function startChild (args: string[], main: string = MAIN): ChildNode {
+  const proc = spawn(process.execPath, [main, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
   const events: Array<Record<string, unknown>> = []
   const waiters: Array<{ match: (e: Record<string, unknown>) => boolean, resolve: (e: Record<string, unknown>) => void }> = []
   createInterface({ input: proc.stdout! }).on('line', (line) => {
