@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * `gen-cluster start …`: runs a cluster node (libp2p, global registry) hosting one member of a
+ * GenCluster (the example cluster server, or `--module file.js`'s default export), and narrates
+ * what happens: readable lines on a terminal, one JSON object per line with `--json`.
+ *
+ * JSON events: `node:joining`, `node:ready`, `node:up`, `node:down`, `member:join`, `member:leave`,
+ * `name:registered`, `name:takeover`, `members`, `names`, `nodes`, `stopped`, and `error` (also
+ * printed as one line on stderr). Commands on stdin: `members`, `names`, `nodes`, `q`.
+ *
+ * Exit codes: 0 after a clean leave (`q`, SIGINT, SIGTERM), 1 when the node cannot start or join,
+ * 2 for bad input.
+ */
+import { createInterface } from 'node:readline'
+import { pathToFileURL } from 'node:url'
+import { formatReason, silentLogger, stop } from '@gen-cluster/core'
+import type { Pid } from '@gen-cluster/core'
+import { leader, pidlist, startGlobal, startMember, startNode } from '@gen-cluster/cluster'
+import type { ClusterNode, GenCluster, JoiningEvent, NodeDownEvent, NodeUpEvent } from '@gen-cluster/cluster'
+import { exampleClusterSrv } from '@gen-cluster/examples'
+import type { ClusterSrvEvent } from '@gen-cluster/examples'
+import { parseStart, USAGE, UsageError } from './args.js'
+import type { StartOptions } from './args.js'
+import { describeStartError, JoinTimeoutError } from './errors.js'
+import { createOutput } from './output.js'
+import type { Output } from './output.js'
+
+const keys = (list: readonly Pid[]): string[] => list.map(p => p.key)
+
+async function loadBehaviour (file: string | undefined): Promise<GenCluster<any>> {
+  if (file === undefined) return exampleClusterSrv as unknown as GenCluster<any>
+  const mod = await import(pathToFileURL(file).href) as { default?: unknown }
+  if (typeof mod.default !== 'object' || mod.default === null || typeof (mod.default as { init?: unknown }).init !== 'function') {
+    throw new UsageError(`module ${file} has no GenCluster as its default export (an object with an init callback)`)
+  }
+  return mod.default as GenCluster<any>
+}
+
+async function joinWithin (node: ClusterNode, opts: StartOptions): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new JoinTimeoutError(opts.seeds, opts.joinTimeoutMs)) }, opts.joinTimeoutMs)
+  })
+  try {
+    await Promise.race([node.joined, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function run (opts: StartOptions, out: Output): Promise<void> {
+  const behaviour = await loadBehaviour(opts.module)
+  const node = await startNode({
+    name: opts.name,
+    listen: opts.listen,
+    seeds: opts.seeds,
+    home: opts.home,
+    secretFile: opts.secretFile,
+    logger: opts.debug || process.env.GEN_CLUSTER_LOG !== undefined ? undefined : silentLogger
+  })
+  out.setNode(node.name)
+  node.addEventListener('node:joining', (e) => {
+    const d = (e as CustomEvent<JoiningEvent>).detail
+    out.event({ event: 'node:joining', address: d.address, attempt: d.attempt, error: d.error },
+      d.error === undefined ? `joining via ${d.address}…${d.attempt > 1 ? ` retry ${d.attempt - 1}` : ''}` : `  no answer from ${d.address}: ${d.error}`)
+  })
+  node.addEventListener('node:up', (e) => {
+    const d = (e as CustomEvent<NodeUpEvent>).detail
+    out.event({ event: 'node:up', node: d.node }, `node up: ${d.node}`)
+  })
+  node.addEventListener('node:down', (e) => {
+    const d = (e as CustomEvent<NodeDownEvent>).detail
+    out.event({ event: 'node:down', node: d.node, reason: d.reason }, `node down: ${d.node} (${d.reason})`)
+  })
+  try {
+    await joinWithin(node, opts)
+  } catch (err) {
+    await node.stop('join failed').catch(() => {})
+    throw err
+  }
+  const registry = await startGlobal(node)
+  const onEvent = (e: ClusterSrvEvent): void => {
+    const base = { callback: e.callback, member: e.member.key, pid: e.pid?.key ?? null, pidlist: keys(e.pidlist) }
+    const list = `pidlist [${keys(e.pidlist).join(', ')}]`
+    if (e.callback === 'handleLeave') {
+      const info = e.info === undefined ? 'normal' : formatReason(e.info)
+      out.event({ event: 'member:leave', ...base, info }, `${e.callback}: ${e.pid?.key ?? '-'} left (${info}); ${list}`)
+    } else if (e.callback === 'handleTakeover') {
+      out.event({ event: 'name:takeover', ...base, cluster: opts.cluster, holder: e.member.key, previous: e.pid?.key ?? null },
+        `${e.callback}: this member now holds cluster "${opts.cluster}" (was ${e.pid?.key ?? 'nobody'}); ${list}`)
+    } else {
+      out.event({ event: 'member:join', ...base }, `${e.callback}: ${e.pid?.key ?? '-'} joined; ${list}`)
+    }
+  }
+  const member = await startMember(behaviour, { onEvent }, { node, cluster: opts.cluster }) as Pid
+  const list = await pidlist(member)
+  out.event({ event: 'node:ready', name: node.name, peerId: node.peerId, addresses: node.addresses, cluster: opts.cluster, member: member.key, pidlist: keys(list) },
+    `ready: peer ${node.peerId}\n  listening on ${node.addresses.join(' ')}\n  member ${member.key} of cluster "${opts.cluster}", pidlist [${keys(list).join(', ')}]`)
+  const holder = leader(node, opts.cluster)
+  if (holder?.equals(member) === true) {
+    out.event({ event: 'name:registered', cluster: opts.cluster, holder: member.key }, `holds the name of cluster "${opts.cluster}" (first member)`)
+  }
+
+  let stopping = false
+  const leave = async (why: string): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    try {
+      await stop(member, 'normal')
+      // Let the other members see the normal exit before the connections close.
+      await new Promise(resolve => setTimeout(resolve, 200))
+      await registry.stop()
+      await node.stop('stopped')
+    } catch (err) {
+      if (opts.debug) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+    }
+    out.event({ event: 'stopped', why }, `left the cluster (${why})`)
+    process.exit(0)
+  }
+  process.on('SIGINT', () => { if (stopping) process.exit(130); void leave('SIGINT') })
+  process.on('SIGTERM', () => { void leave('SIGTERM') })
+
+  const command = async (line: string): Promise<void> => {
+    switch (line.trim()) {
+      case '': return
+      case 'q': return await leave('q')
+      case 'members': {
+        const l = keys(await pidlist(member))
+        out.event({ event: 'members', pidlist: l }, `members: ${l.join(', ')}`)
+        return
+      }
+      case 'names': {
+        const names = registry.registeredNames().map(n => ({ name: n, holder: registry.whereisName(n)?.key ?? null }))
+        out.event({ event: 'names', names }, `names: ${names.map(n => `${n.name} → ${n.holder ?? '-'}`).join(', ') || '(none)'}`)
+        return
+      }
+      case 'nodes': {
+        const nodes = node.nodes()
+        out.event({ event: 'nodes', nodes }, `nodes: ${nodes.join(', ') || '(none)'}`)
+        return
+      }
+      default:
+        out.event({ event: 'unknown-command', line }, 'commands: members, names, nodes, q')
+    }
+  }
+  if (!opts.json) out.line('commands: members, names, nodes, q')
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    command(line).catch((err: unknown) => { out.event({ event: 'error', message: (err as Error).message }, `error: ${(err as Error).message}`) })
+  })
+}
+
+async function main (argv: string[]): Promise<void> {
+  const debug = argv.includes('--debug')
+  const json = argv.includes('--json')
+  const fail = (err: unknown, code: number): never => {
+    const message = err instanceof UsageError ? err.message : describeStartError(err)
+    if (json) process.stdout.write(JSON.stringify({ event: 'error', name: (err as Error)?.name, message }) + '\n')
+    process.stderr.write(`gen-cluster: ${message}\n`)
+    if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
+    process.exit(code)
+  }
+  let opts
+  try {
+    opts = parseStart(argv)
+  } catch (err) {
+    return fail(err, 2)
+  }
+  if (opts === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  const out = createOutput(opts.json)
+  try {
+    await run(opts, out)
+  } catch (err) {
+    fail(err, err instanceof UsageError ? 2 : 1)
+  }
+}
+
+await main(process.argv.slice(2))

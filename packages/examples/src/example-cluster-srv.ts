@@ -1,0 +1,73 @@
+/**
+ * `example_cluster_srv`, the original gen_cluster's example server, ported: a GenCluster member that
+ * does nothing but report its cluster callbacks, so you can watch processes join, leave and take the
+ * cluster's name over. Each callback is reported through the `onEvent` function of its init arg (the
+ * CLI prints them), with the member's pidlist after the event.
+ *
+ * @example
+ * const member = await startMember(exampleClusterSrv, { onEvent: (e) => console.log(e) }, { node, cluster: 'demo' })
+ * await call(member, { type: 'ping' })   // { pong: <member pid> }
+ */
+import { self } from '@gen-cluster/core'
+import type { ExitReason, Pid, ServerTypes } from '@gen-cluster/core'
+import { defineCluster } from '@gen-cluster/cluster'
+
+/** The cluster callbacks of a GenCluster. */
+export type ClusterCallbackName = 'handleJoin' | 'handleNodeJoined' | 'handleLeave' | 'handleTakeover'
+
+/** One callback run by one member. */
+export interface ClusterSrvEvent {
+  readonly callback: ClusterCallbackName
+  /** The member that ran it. */
+  readonly member: Pid
+  /** The joiner, the leaver, or the previous holder (none on a takeover without one). */
+  readonly pid: Pid | undefined
+  /** The member's pidlist after the event. */
+  readonly pidlist: readonly Pid[]
+  /** For handleLeave: the leaver's exit reason (`'noconnection'` when its node went down). */
+  readonly info?: ExitReason
+}
+
+/** What `info` answers: the member's own count of what it has seen. */
+export interface ClusterSrvInfo {
+  readonly member: Pid
+  readonly joins: number
+  readonly leaves: number
+  readonly takeovers: number
+}
+
+export interface ClusterSrv extends ServerTypes {
+  arg: { onEvent?: (event: ClusterSrvEvent) => void }
+  state: { me: Pid, onEvent: (event: ClusterSrvEvent) => void, joins: number, leaves: number, takeovers: number }
+  calls: {
+    /** Answers with the member's pid: a liveness check across nodes. */
+    ping: { reply: { pong: Pid } }
+    /** The member's counts of joins, leaves and takeovers seen. */
+    info: { reply: ClusterSrvInfo }
+  }
+}
+
+/** The example cluster server. Start it with `startMember(exampleClusterSrv, { onEvent }, { node, cluster })`. */
+export const exampleClusterSrv = defineCluster<ClusterSrv>({
+  init: (arg) => ({ state: { me: self(), onEvent: arg?.onEvent ?? (() => {}), joins: 0, leaves: 0, takeovers: 0 } }),
+  handleCall: {
+    ping: (_req, _from, s) => ({ reply: { pong: s.me }, state: s }),
+    info: (_req, _from, s) => ({ reply: { member: s.me, joins: s.joins, leaves: s.leaves, takeovers: s.takeovers }, state: s })
+  },
+  handleJoin: (pid, pidlist, s) => {
+    s.onEvent({ callback: 'handleJoin', member: s.me, pid, pidlist })
+    return { state: { ...s, joins: s.joins + 1 } }
+  },
+  handleNodeJoined: (pid, pidlist, s) => {
+    s.onEvent({ callback: 'handleNodeJoined', member: s.me, pid, pidlist })
+    return { state: { ...s, joins: s.joins + 1 } }
+  },
+  handleLeave: (pid, pidlist, info, s) => {
+    s.onEvent({ callback: 'handleLeave', member: s.me, pid, pidlist, info })
+    return { state: { ...s, leaves: s.leaves + 1 } }
+  },
+  handleTakeover: (previous, pidlist, s) => {
+    s.onEvent({ callback: 'handleTakeover', member: s.me, pid: previous, pidlist })
+    return { state: { ...s, takeovers: s.takeovers + 1 } }
+  }
+})

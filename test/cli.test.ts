@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+
+const MAIN = fileURLToPath(new URL('../packages/cli/dist/src/main.js', import.meta.url))
+const DEMO = fileURLToPath(new URL('../packages/cli/dist/src/demo.js', import.meta.url))
+
+const running = new Set<ChildProcess>()
+const homes: string[] = []
+
+function alive (p: ChildProcess): boolean { return p.exitCode === null && p.signalCode === null }
+
+/** Stops every process a test started, by pid: SIGTERM, then SIGKILL after 3 s. */
+afterEach(async () => {
+  await Promise.all([...running].map(async (p) => {
+    if (alive(p) && p.pid !== undefined) process.kill(p.pid, 'SIGTERM')
+    const t = setTimeout(() => { if (alive(p) && p.pid !== undefined) process.kill(p.pid, 'SIGKILL') }, 3000)
+    if (alive(p)) await new Promise(resolve => p.once('exit', resolve))
+    clearTimeout(t)
+  }))
+  running.clear()
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true })
+})
+
+function tempHome (): string {
+  const h = mkdtempSync(join(tmpdir(), 'gen-cluster-cli-test-'))
+  homes.push(h)
+  return h
+}
+
+function launch (file: string, args: string[]): ChildProcess {
+  const p = spawn(process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GEN_CLUSTER_LOG: 'silent' } })
+  running.add(p)
+  return p
+}
+
+/** Runs to the end; resolves with exit code and output. */
+async function runToEnd (file: string, args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const p = launch(file, args)
+  let stdout = ''
+  let stderr = ''
+  p.stdout!.on('data', (d: Buffer) => { stdout += d.toString() })
+  p.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
+  const code = await new Promise<number | null>(resolve => p.once('exit', resolve))
+  return { code, stdout, stderr }
+}
+
+/** A `gen-cluster start --json` process and its JSON events. */
+function startJson (args: string[]): { proc: ChildProcess, next: (match: (e: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>> } {
+  const proc = launch(MAIN, ['start', '--json', ...args])
+  const events: Array<Record<string, unknown>> = []
+  const waiters: Array<{ match: (e: Record<string, unknown>) => boolean, resolve: (e: Record<string, unknown>) => void }> = []
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    const e = JSON.parse(line) as Record<string, unknown>
+    events.push(e)
+    for (const w of [...waiters]) if (w.match(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e) }
+  })
+  return {
+    proc,
+    next: async (match) => events.find(match) ?? await new Promise(resolve => { waiters.push({ match, resolve }) })
+  }
+}
+
+describe('gen-cluster start with bad input', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['an unknown flag', ['start', '--name', 'a', '--bogus'], /Unknown option '--bogus'/],
+    ['a bad address', ['start', '--name', 'a', '--listen', 'localhost:notaport'], /bad address for --listen/],
+    ['a missing secret file', ['start', '--name', 'a', '--secret-file', '/nonexistent/secret'], /secret file .* does not exist/]
+  ]
+  for (const [what, args, message] of cases) {
+    it(`exits non-zero with one line and no stack trace on ${what}`, async () => {
+      const r = await runToEnd(MAIN, args)
+      expect(r.code).not.toBe(0)
+      expect(r.stdout).toBe('')
+      const lines = r.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(message)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    })
+  }
+
+  it('gives up with one line when its seed never answers', async () => {
+    const r = await runToEnd(MAIN, ['start', '--name', 'a', '--home', tempHome(), '--seed', '127.0.0.1:1', '--join-timeout', '1'])
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/no seed answered within 1 s/)
+  })
+})
+
+describe('gen-cluster start --json', () => {
+  it('forms a cluster of two processes, reports member:join on the holder and a normal leave', async () => {
+    const home = tempHome()
+    const a = startJson(['--name', 'a', '--home', home])
+    const readyA = await a.next(e => e.event === 'node:ready')
+    await a.next(e => e.event === 'name:registered')
+    const b = startJson(['--name', 'b', '--home', home, '--seed', (readyA.addresses as string[])[0]!])
+    const readyB = await b.next(e => e.event === 'node:ready')
+    const join = await a.next(e => e.event === 'member:join')
+    expect(join).toMatchObject({ callback: 'handleJoin', pid: readyB.member, pidlist: [readyA.member, readyB.member] })
+    b.proc.stdin!.write('q\n')
+    const leave = await a.next(e => e.event === 'member:leave')
+    expect(leave).toMatchObject({ callback: 'handleLeave', pid: readyB.member, pidlist: [readyA.member] })
+    expect(await new Promise(resolve => b.proc.once('exit', resolve))).toBe(0)
+  })
+})
+
+describe('pnpm demo', () => {
+  it('runs to completion and narrates the callbacks in order', async () => {
+    const r = await runToEnd(DEMO, [])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const expected = [
+      /n1: handleJoin\(<n2\.\d+>\)/,
+      /n1: handleJoin\(<n3\.\d+>\)/,
+      /n2: handleNodeJoined\(<n3\.\d+>\)/,
+      /n1: handleLeave\(<n2\.\d+>, normal\)/,
+      /n3: handleTakeover\(<n1\.\d+>\)/,
+      /n3: handleJoin\(<n4\.\d+>\)/,
+      /summary/
+    ]
+    let from = 0
+    for (const re of expected) {
+      const at = r.stdout.slice(from).search(re)
+      expect(at, `${String(re)} after offset ${from} in:\n${r.stdout}`).toBeGreaterThanOrEqual(0)
+      from += at
+    }
+    expect(r.stdout).toMatch(/n3: handleLeave\(<n2\.\d+>, \w+\)/)
+  }, 40_000)
+})
