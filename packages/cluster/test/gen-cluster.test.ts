@@ -25,6 +25,7 @@ const recorder = defineCluster<Rec>({
   handleCall: { tag: (_r, _f, s) => ({ reply: s.tag, state: s }) },
   handleInfo: (m, s) => {
     if ((m as { type?: string }).type === 'hello') log.push(`${s.tag}: hello`)
+    if ((m as { type?: string }).type === 'name:conflict') log.push(`${s.tag}: name:conflict kept ${String((m as { kept?: unknown }).kept)}`)
     return { state: { ...s, seen: s.seen + 1 } }
   },
   handleJoin: (p, list, s) => { log.push(`${s.tag}: join(${nameOf(p)}) [${list.length}]`); return { state: s } },
@@ -120,6 +121,8 @@ describe('GenCluster', () => {
     await heal(gc, ['a', 'b'], ['c', 'd'])
     await gc.cl.clock.advance(1000)
     expect(tags().filter(l => l.includes('leave'))).toEqual([])
+    // The stale holder (m1: the takeover on the other side is the later registration, which is kept) is told once.
+    expect(tags().filter(l => l.includes('name:conflict'))).toEqual(['m1: name:conflict kept m3'])
     const holders = ['a', 'b', 'c', 'd'].map(n => leader(gc.n[n] as ClusterNode, 'c')?.toString())
     expect(new Set(holders).size).toBe(1)
     expect(tags().filter(l => l.includes('nodeJoined')).sort()).toEqual([

@@ -33,7 +33,9 @@
  *   merged list, on which each runs `handleNodeJoined` for the members it had not seen. Once stable,
  *   every member's pidlist is identical (the holder's order).
  *
- * Internal messages carry `type: '$gen_cluster.…'`; one from a process that is not a member, or of an
+ * When the registry settles a clash over the cluster's name against a member (after a heal), the
+ * member merges as above and its `handleInfo` (if any) also gets the `{ type: 'name:conflict', name,
+ * kept }` message, for the record. Internal messages carry `type: '$gen_cluster.…'`; one from a process that is not a member, or of an
  * unknown shape, is logged and dropped. A callback that throws crashes that member only; the others
  * see it leave.
  */

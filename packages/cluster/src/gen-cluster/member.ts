@@ -265,7 +265,8 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
           return { state: ms }
         }
         if (m.type === 'DOWN' && await onDown(m as DownMessage, ms)) return { state: ms }
-        if (m.type === 'name:conflict' && await onConflict(m, ms)) return { state: ms }
+        // The clash is handled here (merge), then shown to the user's handleInfo too, if any.
+        if (m.type === 'name:conflict' && await onConflict(m, ms) && user.handleInfo === undefined) return { state: ms }
       }
       const handleInfo = user.handleInfo as Fn | undefined
       if (handleInfo === undefined) return { state: ms }
