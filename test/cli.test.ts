@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -84,6 +84,19 @@ describe('gen-cluster start with bad input', () => {
     })
   }
 
+  it('exits non-zero with one line when its --listen port is in use', async () => {
+    const home = tempHome()
+    const a = startJson(['--name', 'a', '--home', home])
+    const ready = await a.next(e => e.event === 'node:ready')
+    const port = ((ready.addresses as string[])[0] as string).split('/')[4] as string
+    const r = await runToEnd(MAIN, ['start', '--name', 'b', '--home', home, '--listen', `127.0.0.1:${port}`])
+    expect(r.code).not.toBe(0)
+    const lines = r.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/in use/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
   it('gives up with one line when its seed never answers', async () => {
     const r = await runToEnd(MAIN, ['start', '--name', 'a', '--home', tempHome(), '--seed', '127.0.0.1:1', '--join-timeout', '1'])
     expect(r.code).toBe(1)
@@ -106,6 +119,112 @@ describe('gen-cluster start --json', () => {
     const leave = await a.next(e => e.event === 'member:leave')
     expect(leave).toMatchObject({ callback: 'handleLeave', pid: readyB.member, pidlist: [readyA.member] })
     expect(await new Promise(resolve => b.proc.once('exit', resolve))).toBe(0)
+  })
+})
+
+describe('gen-cluster start --json across a pause of the name holder', () => {
+  it('reports name:takeover on the survivor and name:conflict on the stale holder once it resumes', async () => {
+    const home = tempHome()
+    const a = startJson(['--name', 'a', '--home', home])
+    const readyA = await a.next(e => e.event === 'node:ready')
+    await a.next(e => e.event === 'name:registered')
+    const b = startJson(['--name', 'b', '--home', home, '--seed', (readyA.addresses as string[])[0]!])
+    const readyB = await b.next(e => e.event === 'node:ready')
+    await a.next(e => e.event === 'member:join')
+    process.kill(a.proc.pid!, 'SIGSTOP')
+    try {
+      const takeover = await b.next(e => e.event === 'name:takeover')
+      expect(takeover).toMatchObject({ holder: readyB.member, previous: readyA.member })
+    } finally {
+      process.kill(a.proc.pid!, 'SIGCONT')
+    }
+    const conflict = await a.next(e => e.event === 'name:conflict')
+    expect(conflict).toMatchObject({ member: readyA.member, kept: readyB.member })
+    const rejoined = await b.next(e => e.event === 'member:join' && e.pid === readyA.member)
+    expect(rejoined).toMatchObject({ callback: 'handleNodeJoined' })
+  })
+})
+
+/** A line on stderr, alone, with no stack trace. */
+function expectOneLine (stderr: string, message: RegExp): void {
+  const lines = stderr.trim().split('\n')
+  expect(lines, stderr).toHaveLength(1)
+  expect(lines[0]).toMatch(message)
+  expect(stderr).not.toMatch(/\n\s+at /)
+}
+
+describe('gen-cluster ctl', () => {
+  it('reads nodes, members, names and another node\'s processes of a two-process cluster through one seed', async () => {
+    const home = tempHome()
+    const a = startJson(['--name', 'a', '--home', home])
+    const readyA = await a.next(e => e.event === 'node:ready')
+    const seed = (readyA.addresses as string[])[0]!
+    const b = startJson(['--name', 'b', '--home', home, '--seed', seed])
+    const readyB = await b.next(e => e.event === 'node:ready')
+    await a.next(e => e.event === 'member:join')
+    const ctl = async (...args: string[]): Promise<unknown> => {
+      const r = await runToEnd(MAIN, ['ctl', '--seed', seed, '--home', home, '--timeout', '5', '--json', ...args])
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      return JSON.parse(r.stdout)
+    }
+    expect(await ctl('nodes')).toEqual({ node: readyA.name, nodes: [readyA.name, readyB.name].sort() })
+    expect(await ctl('members')).toEqual({ cluster: 'demo', holder: readyA.member, members: [readyA.member, readyB.member] })
+    const none = await runToEnd(MAIN, ['ctl', '--seed', seed, '--home', home, '--timeout', '5', 'members', 'nosuch'])
+    expect(none.code).toBe(1)
+    expectOneLine(none.stderr, /members: no cluster named "nosuch"/)
+    expect(await ctl('names')).toEqual({ node: readyA.name, names: [{ name: 'gen_cluster:demo', holder: readyA.member }] })
+    const ps = await ctl('ps', readyB.name as string) as { node: string, processes: Array<{ pid: string, name: string | null, behaviour: string | null }> }
+    expect(ps.node).toBe(readyB.name)
+    expect(ps.processes.map(p => p.name)).toEqual(expect.arrayContaining(['gen_cluster.global', 'gen_cluster.inspector']))
+    expect(ps.processes).toContainEqual(expect.objectContaining({ pid: readyB.member, behaviour: 'gen_cluster' }))
+    // The hidden ctl node is no member: the cluster's view is unchanged, and ctl left no key behind.
+    expect(await ctl('nodes')).toEqual({ node: readyA.name, nodes: [readyA.name, readyB.name].sort() })
+    expect(readdirSync(join(home, 'nodes')).filter(n => n.startsWith('ctl-'))).toEqual([])
+    expect(await a.next(e => e.event === 'node:up' && e.hidden === true)).toMatchObject({ node: expect.stringMatching(/^ctl-\d+@/) })
+  }, 40_000)
+
+  it('prints readable lines without --json', async () => {
+    const home = tempHome()
+    const a = startJson(['--name', 'a', '--home', home])
+    const readyA = await a.next(e => e.event === 'node:ready')
+    const r = await runToEnd(MAIN, ['ctl', '--seed', (readyA.addresses as string[])[0]!, '--home', home, '--timeout', '5', 'members'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(`cluster demo: 1 member\n* ${String(readyA.member)}\n`)
+  })
+
+  it('exits 1 with one line when its seed does not answer within --timeout', async () => {
+    const r = await runToEnd(MAIN, ['ctl', '--seed', '127.0.0.1:1', '--home', tempHome(), '--timeout', '1', 'nodes'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe('')
+    expectOneLine(r.stderr, /no seed answered within 1 s \(127\.0\.0\.1:1\).*--timeout/)
+  })
+
+  it('exits 2 with one line on an unknown command', async () => {
+    const r = await runToEnd(MAIN, ['ctl', '--seed', '127.0.0.1:1', 'bogus'])
+    expect(r.code).toBe(2)
+    expectOneLine(r.stderr, /unknown command "bogus"; usage: gen-cluster ctl/)
+  })
+
+  it('says it was refused when the cluster holds another secret', async () => {
+    const a = startJson(['--name', 'a', '--home', tempHome()])
+    const readyA = await a.next(e => e.event === 'node:ready')
+    const r = await runToEnd(MAIN, ['ctl', '--seed', (readyA.addresses as string[])[0]!, '--home', tempHome(), '--timeout', '2', 'nodes'])
+    expect(r.code).toBe(1)
+    expectOneLine(r.stderr, /refused by the cluster at \/ip4\/127\.0\.0\.1\/tcp\/\d+\S*: the secure handshake failed, so this node holds another cluster secret/)
+  })
+})
+
+describe('gen-cluster start with another cluster secret', () => {
+  it('reports the refusal at once, exits 1 with one line once --join-timeout passes; the seed reports it too', async () => {
+    const a = startJson(['--name', 'a', '--home', tempHome()])
+    const readyA = await a.next(e => e.event === 'node:ready')
+    const r = await runToEnd(MAIN, ['start', '--name', 'c', '--home', tempHome(), '--seed', (readyA.addresses as string[])[0]!, '--join-timeout', '2'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/refused: could not join through \/ip4\/127\.0\.0\.1\/tcp\/\d+\S*: the secure handshake failed \(another cluster secret/)
+    expectOneLine(r.stderr, /^gen-cluster: refused by the cluster at .*gave up after 2 s; use the cluster's secret/)
+    expect(await a.next(e => e.event === 'peer:refused')).toMatchObject({ message: expect.stringMatching(/^refused an inbound connection from /) })
   })
 })
 

@@ -1,11 +1,26 @@
-/** Turning start failures into one line that names the problem and what to do. */
+/** Turning start and ctl failures into one line that names the problem and what to do. */
+import { refusedAddress } from './refusal.js'
+import type { Refusal } from './refusal.js'
 
 /** Thrown when no seed answered within `--join-timeout`. */
 export class JoinTimeoutError extends Error {
   override name = 'JoinTimeoutError'
-  constructor (seeds: string[], ms: number) {
-    super(`no seed answered within ${ms / 1000} s (${seeds.join(', ')}); check that a node runs there and shares this node's cluster secret (--home / --secret-file), or raise --join-timeout`)
+  constructor (seeds: string[], ms: number, flag = '--join-timeout') {
+    super(`no seed answered within ${ms / 1000} s (${seeds.join(', ')}); check that a node runs there and shares this node's cluster secret (--home / --secret-file), or raise ${flag}`)
   }
+}
+
+/** Thrown when the join timed out after a seed refused this node's secure handshake. */
+export class SecretRefusedError extends Error {
+  override name = 'SecretRefusedError'
+  constructor (refusal: Refusal, ms: number) {
+    super(`refused by the cluster at ${refusedAddress(refusal)}: the secure handshake failed, so this node holds another cluster secret (or that is not a gen-cluster node); gave up after ${ms / 1000} s; use the cluster's secret (--secret-file FILE or --home DIR)`)
+  }
+}
+
+/** Thrown when the seed cannot answer (no inspector there, a call failed); `message` is one line. */
+export class CtlError extends Error {
+  override name = 'CtlError'
 }
 
 function codeOf (err: unknown): string | undefined {
@@ -26,7 +41,7 @@ export function describeStartError (err: unknown): string {
     case 'SecretFileError': return `${first}; fix the file (64 hex characters or a passphrase of 16+, mode 0600) or point --secret-file at the cluster's secret`
     case 'NodeKeyError': return `${first}; remove the node's key file to make a new one, or use another --home`
     case 'InvalidOptionError': return `${first}; see gen-cluster --help`
-    case 'JoinTimeoutError': return first
+    case 'JoinTimeoutError': case 'SecretRefusedError': case 'CtlError': return first
     default: return `${err.name}: ${first} (run with --debug for details)`
   }
 }

@@ -5,25 +5,37 @@
  * what happens: readable lines on a terminal, one JSON object per line with `--json`.
  *
  * JSON events: `node:joining`, `node:ready`, `node:up`, `node:down`, `member:join`, `member:leave`,
- * `name:registered`, `name:takeover`, `members`, `names`, `nodes`, `stopped`, and `error` (also
- * printed as one line on stderr). Commands on stdin: `members`, `names`, `nodes`, `q`.
+ * `name:registered`, `name:takeover`, `name:conflict`, `node:refused`, `peer:refused`, `members`, `names`, `nodes`,
+ * `stopped`, and `error` (also printed as one line on stderr). Commands on stdin: `members`,
+ * `names`, `nodes`, `q`.
+ *
+ * Every node also runs the inspector (`inspector.ts`), which `gen-cluster ctl …` (`ctl.ts`, a
+ * hidden node that prints the cluster's view and leaves) asks. A seed that refuses this node's
+ * secure handshake (another cluster secret) is reported at once as `node:refused`, and the node
+ * gives up once `--join-timeout` passes; a node that refuses a dialler reports `peer:refused`
+ * (once per host).
  *
  * Exit codes: 0 after a clean leave (`q`, SIGINT, SIGTERM), 1 when the node cannot start or join,
  * 2 for bad input.
  */
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
-import { formatReason, silentLogger, stop } from '@gen-cluster/core'
+import { formatReason, silentLogger, start, stderrLogger, stop } from '@gen-cluster/core'
 import type { Pid } from '@gen-cluster/core'
 import { leader, pidlist, startGlobal, startMember, startNode } from '@gen-cluster/cluster'
-import type { ClusterNode, GenCluster, JoiningEvent, NodeDownEvent, NodeUpEvent } from '@gen-cluster/cluster'
+import type { GenCluster, JoiningEvent, NodeDownEvent, NodeUpEvent } from '@gen-cluster/cluster'
 import { exampleClusterSrv } from '@gen-cluster/examples'
-import type { ClusterSrvEvent } from '@gen-cluster/examples'
+import type { ClusterSrvConflict, ClusterSrvEvent } from '@gen-cluster/examples'
 import { parseStart, USAGE, UsageError } from './args.js'
 import type { StartOptions } from './args.js'
-import { describeStartError, JoinTimeoutError } from './errors.js'
+import { CTL_USAGE, parseCtl, runCtl } from './ctl.js'
+import { describeStartError } from './errors.js'
+import { joinWithin } from './join.js'
+import { inspector, INSPECTOR_NAME } from './inspector.js'
 import { createOutput } from './output.js'
 import type { Output } from './output.js'
+import { refusedAddress, watchRefusals } from './refusal.js'
+import type { Refusal } from './refusal.js'
 
 const keys = (list: readonly Pid[]): string[] => list.map(p => p.key)
 
@@ -36,29 +48,31 @@ async function loadBehaviour (file: string | undefined): Promise<GenCluster<any>
   return mod.default as GenCluster<any>
 }
 
-async function joinWithin (node: ClusterNode, opts: StartOptions): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new JoinTimeoutError(opts.seeds, opts.joinTimeoutMs)) }, opts.joinTimeoutMs)
-  })
-  try {
-    await Promise.race([node.joined, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 async function run (opts: StartOptions, out: Output): Promise<void> {
   const behaviour = await loadBehaviour(opts.module)
+  let refusedBy: Refusal | undefined
+  const refusedPeers = new Set<string>()
   const node = await startNode({
     name: opts.name,
     listen: opts.listen,
     seeds: opts.seeds,
     home: opts.home,
     secretFile: opts.secretFile,
-    logger: opts.debug || process.env.GEN_CLUSTER_LOG !== undefined ? undefined : silentLogger
+    logger: watchRefusals(opts.debug || process.env.GEN_CLUSTER_LOG !== undefined ? stderrLogger() : silentLogger, (r) => {
+      if (r.direction === 'outbound') {
+        if (refusedBy === undefined) out.event({ event: 'node:refused', address: refusedAddress(r), message: r.message }, `refused: ${r.message}`)
+        refusedBy ??= r
+      } else {
+        // A refused node retries from a new port each time: report each host once.
+        const host = refusedAddress(r).replace(/\/tcp\/\d+$/, '')
+        if (refusedPeers.has(host)) return
+        refusedPeers.add(host)
+        out.event({ event: 'peer:refused', address: refusedAddress(r), message: r.message }, `${r.message}; further refusals of ${host} not shown`)
+      }
+    })
   })
   out.setNode(node.name)
+  const hidden = new Set<string>()
   node.addEventListener('node:joining', (e) => {
     const d = (e as CustomEvent<JoiningEvent>).detail
     out.event({ event: 'node:joining', address: d.address, attempt: d.attempt, error: d.error },
@@ -66,14 +80,17 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
   })
   node.addEventListener('node:up', (e) => {
     const d = (e as CustomEvent<NodeUpEvent>).detail
-    out.event({ event: 'node:up', node: d.node }, `node up: ${d.node}`)
+    // A hidden node is a tool (`gen-cluster ctl`), not a member: said so, and left out of `nodes`.
+    if (node.membership.peers.get(d.node)?.hello.hidden === true) hidden.add(d.node)
+    out.event({ event: 'node:up', node: d.node, hidden: hidden.has(d.node) }, `node up: ${d.node}${hidden.has(d.node) ? ' (hidden)' : ''}`)
   })
   node.addEventListener('node:down', (e) => {
     const d = (e as CustomEvent<NodeDownEvent>).detail
-    out.event({ event: 'node:down', node: d.node, reason: d.reason }, `node down: ${d.node} (${d.reason})`)
+    const wasHidden = hidden.delete(d.node)
+    out.event({ event: 'node:down', node: d.node, reason: d.reason, hidden: wasHidden }, `node down: ${d.node}${wasHidden ? ' (hidden)' : ''} (${d.reason})`)
   })
   try {
-    await joinWithin(node, opts)
+    await joinWithin(node, opts.seeds, opts.joinTimeoutMs, () => refusedBy)
   } catch (err) {
     await node.stop('join failed').catch(() => {})
     throw err
@@ -92,7 +109,12 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
       out.event({ event: 'member:join', ...base }, `${e.callback}: ${e.pid?.key ?? '-'} joined; ${list}`)
     }
   }
-  const member = await startMember(behaviour, { onEvent }, { node, cluster: opts.cluster }) as Pid
+  await start(inspector, { node, cluster: opts.cluster, registry }, { node: node.core, name: INSPECTOR_NAME })
+  const onConflict = (e: ClusterSrvConflict): void => {
+    out.event({ event: 'name:conflict', cluster: opts.cluster, member: e.member.key, kept: e.kept?.key ?? null },
+      `name:conflict: cluster "${opts.cluster}" was held on both sides of a partition; ${e.kept === null ? 'neither holder kept it' : `${e.kept.key} keeps it`}, this member merges`)
+  }
+  const member = await startMember(behaviour, { onEvent, onConflict }, { node, cluster: opts.cluster }) as Pid
   const list = await pidlist(member)
   out.event({ event: 'node:ready', name: node.name, peerId: node.peerId, addresses: node.addresses, cluster: opts.cluster, member: member.key, pidlist: keys(list) },
     `ready: peer ${node.peerId}\n  listening on ${node.addresses.join(' ')}\n  member ${member.key} of cluster "${opts.cluster}", pidlist [${keys(list).join(', ')}]`)
@@ -159,6 +181,24 @@ async function main (argv: string[]): Promise<void> {
     if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
     process.exit(code)
   }
+  if (argv[0] === 'ctl') {
+    let ctl
+    try {
+      ctl = parseCtl(argv.slice(1))
+    } catch (err) {
+      return fail(err, 2)
+    }
+    if (ctl === 'help') {
+      process.stdout.write(`${CTL_USAGE}\n`)
+      return
+    }
+    try {
+      process.stdout.write(`${await runCtl(ctl)}\n`)
+    } catch (err) {
+      return fail(err, err instanceof UsageError ? 2 : 1)
+    }
+    process.exit(0)
+  }
   let opts
   try {
     opts = parseStart(argv)
@@ -166,7 +206,7 @@ async function main (argv: string[]): Promise<void> {
     return fail(err, 2)
   }
   if (opts === 'help') {
-    process.stdout.write(`${USAGE}\n`)
+    process.stdout.write(`${USAGE}\n${CTL_USAGE}\n`)
     return
   }
   const out = createOutput(opts.json)

@@ -11,6 +11,7 @@
 import { self } from '@gen-cluster/core'
 import type { ExitReason, Pid, ServerTypes } from '@gen-cluster/core'
 import { defineCluster } from '@gen-cluster/cluster'
+import type { NameConflictMessage } from '@gen-cluster/cluster'
 
 /** The cluster callbacks of a GenCluster. */
 export type ClusterCallbackName = 'handleJoin' | 'handleNodeJoined' | 'handleLeave' | 'handleTakeover'
@@ -28,6 +29,13 @@ export interface ClusterSrvEvent {
   readonly info?: ExitReason
 }
 
+/** Reported when the registry settled a clash over the cluster's name against this member (after a heal). */
+export interface ClusterSrvConflict {
+  readonly member: Pid
+  /** The holder that stays (this member then merges into it), or null if neither stays. */
+  readonly kept: Pid | null
+}
+
 /** What `info` answers: the member's own count of what it has seen. */
 export interface ClusterSrvInfo {
   readonly member: Pid
@@ -37,8 +45,9 @@ export interface ClusterSrvInfo {
 }
 
 export interface ClusterSrv extends ServerTypes {
-  arg: { onEvent?: (event: ClusterSrvEvent) => void }
-  state: { me: Pid, onEvent: (event: ClusterSrvEvent) => void, joins: number, leaves: number, takeovers: number }
+  arg: { onEvent?: (event: ClusterSrvEvent) => void, onConflict?: (event: ClusterSrvConflict) => void }
+  state: { me: Pid, onEvent: (event: ClusterSrvEvent) => void, onConflict: (event: ClusterSrvConflict) => void, joins: number, leaves: number, takeovers: number }
+  info: NameConflictMessage
   calls: {
     /** Answers with the member's pid: a liveness check across nodes. */
     ping: { reply: { pong: Pid } }
@@ -49,7 +58,11 @@ export interface ClusterSrv extends ServerTypes {
 
 /** The example cluster server. Start it with `startMember(exampleClusterSrv, { onEvent }, { node, cluster })`. */
 export const exampleClusterSrv = defineCluster<ClusterSrv>({
-  init: (arg) => ({ state: { me: self(), onEvent: arg?.onEvent ?? (() => {}), joins: 0, leaves: 0, takeovers: 0 } }),
+  init: (arg) => ({ state: { me: self(), onEvent: arg?.onEvent ?? (() => {}), onConflict: arg?.onConflict ?? (() => {}), joins: 0, leaves: 0, takeovers: 0 } }),
+  handleInfo: (m, s) => {
+    if (m.type === 'name:conflict') s.onConflict({ member: s.me, kept: m.kept })
+    return { state: s }
+  },
   handleCall: {
     ping: (_req, _from, s) => ({ reply: { pong: s.me }, state: s }),
     info: (_req, _from, s) => ({ reply: { member: s.me, joins: s.joins, leaves: s.leaves, takeovers: s.takeovers }, state: s })
