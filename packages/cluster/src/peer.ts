@@ -90,8 +90,8 @@ export class Peer {
       case Op.SendNamed: host.deliverNamed(m.name, m.message); break
       case Op.Cast: host.deliverCast(m.to, m.message); break
       case Op.Call: host.deliverCall(m.to, m.request, { pid: m.caller, ref: m.ref }); break
-      case Op.Reply: host.callReplied(m.ref, m.value); break
-      case Op.ReplyError: host.callFailed(m.ref, m.error); break
+      case Op.Reply: host.callReplied(m.ref, m.value, this.name); break
+      case Op.ReplyError: host.callFailed(m.ref, m.error, this.name); break
       case Op.Link: host.link(m.to, m.from); break
       case Op.Unlink: host.unlink(m.to, m.from); break
       case Op.Exit: host.exitSignal(m.to, m.from, m.reason, m.linked); break

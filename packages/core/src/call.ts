@@ -323,13 +323,16 @@ export function deliverRemoteCall (node: CoreNode, to: Pid | string, request: un
 }
 
 /** The reply to a call this node made to another node. */
-export function remoteReplied (node: CoreNode, ref: Ref, value: unknown): void {
-  if (node.isLocalRef(ref)) node.remoteCalls.get(ref.id)?.settle(value)
+export function remoteReplied (node: CoreNode, ref: Ref, value: unknown, from: string): void {
+  const rc = node.isLocalRef(ref) ? node.remoteCalls.get(ref.id) : undefined
+  // Only the node the call went to may answer it (another node guessing the ref is ignored).
+  if (rc !== undefined && rc.to === from) rc.settle(value)
 }
 
 /** A call this node made to another node ended with an error there. */
-export function remoteFailed (node: CoreNode, ref: Ref, error: Error): void {
-  if (node.isLocalRef(ref)) node.remoteCalls.get(ref.id)?.fail(error)
+export function remoteFailed (node: CoreNode, ref: Ref, error: Error, from: string): void {
+  const rc = node.isLocalRef(ref) ? node.remoteCalls.get(ref.id) : undefined
+  if (rc !== undefined && rc.to === from) rc.fail(error)
 }
 
 /** Fails every call in flight to `lost` with `NodeDownError`. */

@@ -64,8 +64,9 @@ export interface DistributionHost {
   deliverNamed(name: string, message: unknown): void
   deliverCast(to: Pid | string, message: unknown): void
   deliverCall(to: Pid | string, request: unknown, tag: CallTag): void
-  callReplied(ref: Ref, value: unknown): void
-  callFailed(ref: Ref, error: Error): void
+  /** A reply from node `from`; ignored unless the call with `ref` went to that node. */
+  callReplied(ref: Ref, value: unknown, from: string): void
+  callFailed(ref: Ref, error: Error, from: string): void
   exitSignal(to: Pid, from: Pid, reason: ExitReason, linked: boolean): void
   link(local: Pid, remote: Pid): void
   unlink(local: Pid, remote: Pid): void

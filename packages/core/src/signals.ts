@@ -205,7 +205,8 @@ export function remoteDemonitor (node: CoreNode, target: Pid | string, ref: Ref)
 export function monitorFired (node: CoreNode, watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void {
   const proc = node.lookup(watcher)
   const held = proc?.monitors?.get(ref.key)
-  if (proc === undefined || held === undefined) return
+  // Only the node of the monitored process may fire the monitor.
+  if (proc === undefined || held === undefined || held.pid.node !== target.node) return
   proc.monitors?.delete(ref.key)
   // A monitor by name shows the name it was made with, as a local one does.
   proc.deliver(down(ref, held.pid instanceof Pid ? target : held.pid, reason))
