@@ -61,7 +61,8 @@ export class Membership {
   /** Every node heard of, that has not left. */
   readonly known = new Map<string, MemberInfo>()
   readonly #timers = new Set<TimerHandle>()
-  readonly #reconnecting = new Set<string>()
+  /** The running reconnect loop of each node, by a token of its own (a loop ends only its own entry). */
+  readonly #reconnecting = new Map<string, object>()
   #heartbeat: TimerHandle | undefined
   #stopped = false
   #joined: PromiseWithResolvers<void> = Promise.withResolvers<void>()
@@ -297,17 +298,20 @@ export class Membership {
   /** Dials a known node until a link is up (after `firstDelay`, then with backoff), for up to `reconnectForMs`. */
   async #reconnect (name: string, firstDelay: number): Promise<void> {
     if (this.#reconnecting.has(name)) return
-    this.#reconnecting.add(name)
+    const token = {}
+    this.#reconnecting.set(name, token)
     const until = this.#clock.now() + this.#opts.reconnectForMs
     let delay = firstDelay
-    while (!this.#stopped && this.#reconnecting.has(name) && !this.peers.has(name) && this.#clock.now() < until) {
+    while (!this.#stopped && this.#reconnecting.get(name) === token && !this.peers.has(name) && this.#clock.now() < until) {
       if (delay > 0) await this.#sleep(delay)
       const m = this.known.get(name)
       if (m === undefined || this.#stopped) break
       if (await this.#dialMember(m)) break
       delay = Math.min(Math.max(delay * 2, this.#opts.minBackoffMs), this.#opts.maxBackoffMs)
     }
-    this.#reconnecting.delete(name)
+    // The link this loop made may already have come up and gone down again, and #down started a new
+    // loop: deleting that loop's entry would stop it, and nobody would redial.
+    if (this.#reconnecting.get(name) === token) this.#reconnecting.delete(name)
   }
 
   /** Leaves the cluster: says BYE to every peer, closes every link, stops every timer. */
