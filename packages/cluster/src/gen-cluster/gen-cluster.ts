@@ -32,6 +32,9 @@
  *   which merges, runs `handleNodeJoined` for members it had not seen, and sends every member the
  *   merged list, on which each runs `handleNodeJoined` for the members it had not seen. Once stable,
  *   every member's pidlist is identical (the holder's order).
+ * - Anti-entropy: every second each member sends the holder its pidlist, and gets the full list back
+ *   when they differ, which repairs divergence no name clash reveals (a link that flapped between two
+ *   nodes that kept their other links).
  *
  * When the registry settles a clash over the cluster's name against a member (after a heal), the
  * member merges as above and its `handleInfo` (if any) also gets the `{ type: 'name:conflict', name,

@@ -17,6 +17,14 @@ const HOLDER = '$gen_cluster.holder'
 const MERGE = '$gen_cluster.merge'
 const SYNC = '$gen_cluster.sync'
 const WATCH = '$gen_cluster.watch'
+const TICK = '$gen_cluster.tick'
+/**
+ * Anti-entropy: every member that is not the holder sends the holder (as the registry names it) its
+ * pidlist this often; the holder adopts what it lacks and answers with the full list. This repairs
+ * what no name clash reveals: a link between two nodes that went down and up while both kept their
+ * other links (each side dropped the other's members, and nobody took the name over).
+ */
+const ANTI_ENTROPY_MS = 1000
 const JOIN_NOW = Symbol('join')
 /** How long a member waits for a link to the node of a member it learnt of, before counting it gone. */
 const WATCH_WAIT_MS = 5000
@@ -46,6 +54,7 @@ export interface MemberState {
 
 type Fn = (...args: any[]) => unknown
 const has = (list: readonly Pid[], pid: Pid): boolean => list.some(p => p.equals(pid))
+const samePidlist = (a: readonly Pid[], b: readonly Pid[]): boolean => a.length === b.length && a.every((p, i) => p.equals(b[i]))
 const isPidList = (v: unknown): v is Pid[] => Array.isArray(v) && v.length <= 100_000 && v.every(p => p instanceof PidClass)
 
 /** Builds the GenServer that runs `user` as a member of `opts.cluster`. */
@@ -124,7 +133,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       if (other !== undefined && (previous === undefined || !other.equals(previous)) && !other.equals(ms.me)) {
         // Another holder exists (the other side of a partition): merge into it.
         ms.holder = ms.confirmed = other
-        send(other, { type: MERGE, cluster, pidlist: [...ms.pidlist] })
+        send(other, { type: MERGE, cluster, pidlist: [...ms.pidlist], from: ms.me })
         return
       }
       await sleep(Math.min(5 * (attempt + 1), 100))
@@ -143,6 +152,9 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
   const adopt = async (ms: MemberState, pids: Pid[]): Promise<void> => {
     for (const p of pids) {
       if (p.equals(ms.me) || has(ms.pidlist, p)) continue
+      // A member on a node this node cannot reach (now) is left for a later round of anti-entropy:
+      // adopting it would only make it leave again, and a dead one would come back forever.
+      if (!opts.isConnected(p.node)) continue
       ms.pidlist.push(p)
       watch(ms, p)
       await cb(ms, 'handleNodeJoined', p, [...ms.pidlist])
@@ -161,11 +173,33 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       case HOLDER:
         if (fromHolder(m.holder)) ms.holder = ms.confirmed = m.holder
         return
-      case MERGE:
-        if (!isPidList(m.pidlist) || ms.holder?.equals(ms.me) !== true) break
+      case MERGE: {
+        if (!isPidList(m.pidlist)) break
+        if (ms.holder?.equals(ms.me) !== true) return // not (or no longer) the holder: the sender retries at its next tick
+        const before = ms.pidlist.length
         await adopt(ms, m.pidlist)
-        for (const p of ms.pidlist) if (!p.equals(ms.me)) send(p, { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] })
+        const sync = { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] }
+        if (ms.pidlist.length !== before) {
+          for (const p of ms.pidlist) if (!p.equals(ms.me)) send(p, sync)
+        } else if (m.from instanceof PidClass && !samePidlist(m.pidlist, ms.pidlist)) {
+          send(m.from, sync)
+        }
         return
+      }
+      case TICK: {
+        clock.setTimeout(() => { send(ms.me, { type: TICK, cluster }) }, ANTI_ENTROPY_MS)
+        const holder = registry.whereisName(name)
+        if (holder === undefined) {
+          // Nobody holds the name as this node's registry sees it: the member that thinks it holds it
+          // registers it again (which also repairs a registry that lost it; false if it is held).
+          if (ms.holder?.equals(ms.me) === true) await claim(ms, undefined, false)
+          return
+        }
+        if (holder.equals(ms.me)) return
+        ms.holder = ms.confirmed = holder
+        send(holder, { type: MERGE, cluster, pidlist: [...ms.pidlist], from: ms.me })
+        return
+      }
       case SYNC: {
         // From the holder the registry kept after a heal: the registry here may not have settled yet,
         // so a SYNC that lists its sender and this member is taken (a later settlement merges again).
@@ -199,7 +233,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
     if (m.name !== name) return false
     if (m.kept instanceof PidClass) {
       ms.holder = ms.confirmed = m.kept
-      send(m.kept, { type: MERGE, cluster, pidlist: [...ms.pidlist] })
+      send(m.kept, { type: MERGE, cluster, pidlist: [...ms.pidlist], from: ms.me })
     } else {
       // Both holders lost the name: each claims it again; one wins, the other merges into it.
       ms.holder = undefined
@@ -273,7 +307,11 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       return await lift(ms, handleInfo.call(user, m, ms.user))
     },
     handleContinue: async (c: Record<string | symbol, unknown>, ms: MemberState) => {
-      if (c[JOIN_NOW] === true) await join(ms)
+      if (c[JOIN_NOW] === true) {
+        await join(ms)
+        const me = ms.me
+        clock.setTimeout(() => { send(me, { type: TICK, cluster }) }, ANTI_ENTROPY_MS)
+      }
       if (c.user === undefined) return { state: ms }
       return await lift(ms, (user.handleContinue as Fn).call(user, c.user, ms.user))
     },
