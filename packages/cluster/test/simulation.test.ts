@@ -11,13 +11,8 @@ import type { Result } from '../sim/runner.js'
  */
 const KINDS: FaultKind[] = ['partition', 'crash', 'pause', 'delay', 'kill-member']
 
-/**
- * Seeds of 10 nodes (with KINDS) that break an invariant today, after overlapping partitions: some
- * nodes' global registry replicas end without the cluster's name (or disagree on its holder), and
- * the pidlists of the members there stay apart. A known bug of the registry, left out until it is
- * fixed; replay with `pnpm sim -- --seed 35 --nodes 10 --faults partition,crash,pause,delay,kill-member`.
- */
-const KNOWN_FAILING = new Set([35, 90, 117])
+/** Seeds of 10 nodes (with KINDS) known to break an invariant today: none (35, 90 and 117 did, fixed). */
+const KNOWN_FAILING = new Set<number>([])
 
 function problems (r: Result): string[] {
   return r.checks.flatMap(c => c.problems.map(p => `seed ${r.scenario.seed}: ${c.name}: ${p}`))

@@ -116,8 +116,13 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
     throw new ClusterJoinError(cluster, opts.joinRetries + 1)
   }
 
-  /** Takes the cluster name for this member, or, if another member elsewhere holds it, merges into it. */
-  const claim = async (ms: MemberState, previous: Pid | undefined, onTaken: boolean): Promise<void> => {
+  /**
+   * Takes the cluster name for this member, or, if another member elsewhere holds it, merges into it.
+   * The registry may still name `previous` (a dead holder's DROP not in yet), so it is not merged
+   * into, unless `previousMayLive` (it left by `noconnection`: its node was cut off, not proven dead,
+   * and a registry naming it again sees its node connected in the same run).
+   */
+  const claim = async (ms: MemberState, previous: Pid | undefined, onTaken: boolean, previousMayLive = false): Promise<void> => {
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
         if (await registry.registerName(name, ms.me)) {
@@ -130,7 +135,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
         log.debug('registration of the cluster name failed, retrying', { error: (err as Error).message })
       }
       const other = registry.whereisName(name)
-      if (other !== undefined && (previous === undefined || !other.equals(previous)) && !other.equals(ms.me)) {
+      if (other !== undefined && (previous === undefined || previousMayLive || !other.equals(previous)) && !other.equals(ms.me)) {
         // Another holder exists (the other side of a partition): merge into it.
         ms.holder = ms.confirmed = other
         send(other, { type: MERGE, cluster, pidlist: [...ms.pidlist], from: ms.me })
@@ -142,10 +147,11 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
   }
 
   /** The holder left: the first of the pidlist (the longest-standing member) takes the name over. */
-  const takeover = async (ms: MemberState, left: Pid): Promise<void> => {
+  const takeover = async (ms: MemberState, left: Pid, reason: unknown): Promise<void> => {
     const successor = ms.pidlist[0]
     ms.holder = successor
-    if (successor !== undefined && successor.equals(ms.me)) await claim(ms, ms.confirmed ?? left, true)
+    const previous = ms.confirmed ?? left
+    if (successor !== undefined && successor.equals(ms.me)) await claim(ms, previous, true, reason === 'noconnection' && previous.equals(left))
   }
 
   /** Adds members not seen yet (a join announced by the holder, or a merge), each with handleNodeJoined. */
@@ -224,7 +230,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
     ms.refs.delete(m.pid.key)
     ms.pidlist = ms.pidlist.filter(p => !p.equals(m.pid as Pid))
     await cb(ms, 'handleLeave', m.pid, [...ms.pidlist], m.reason)
-    if (ms.holder?.equals(m.pid) === true) await takeover(ms, m.pid)
+    if (ms.holder?.equals(m.pid) === true) await takeover(ms, m.pid, m.reason)
     return true
   }
 

@@ -21,6 +21,12 @@ export class Replica {
   /** Monitors on the local pids of the table: by name, and the name by monitor. */
   readonly #watch = new Map<string, { readonly ref: Ref, readonly pid: Pid }>()
   readonly #byRef = new Map<string, string>()
+  /**
+   * A remote registration a clash here dropped in favour of another remote one: if the kept one is
+   * then dropped or aborted (its owner's commit was still under way when it announced it in a SYNC),
+   * the owner of the displaced one is asked to confirm it again (CHECK), as no SYNC would bring it back.
+   */
+  readonly #displaced = new Map<string, { readonly kept: Pid, readonly lost: Entry }>()
 
   constructor (fx: Effects, resolver: Resolver) {
     this.#fx = fx
@@ -49,7 +55,10 @@ export class Replica {
 
   /** ABORT: a commit of `name` → `pid` did not go through. */
   abort (name: string, pid: Pid): void {
-    if (this.table.get(name)?.pid.equals(pid) === true) this.#put(name, undefined)
+    if (this.table.get(name)?.pid.equals(pid) === true) {
+      this.#put(name, undefined)
+      this.#recheck(name, pid)
+    }
     // The owner may have announced it in a SYNC meanwhile: its DROP follows on the same links.
     if (this.#fx.isLocal(pid)) void this.#tellDrop(name, pid)
   }
@@ -57,7 +66,18 @@ export class Replica {
   /** DROP from the owner of `pid`. */
   dropped (name: string, pid: Pid): void {
     if (this.#fx.isLocal(pid)) return // only this node decides about its own pids
-    if (this.table.get(name)?.pid.equals(pid) === true) this.#put(name, undefined)
+    if (this.table.get(name)?.pid.equals(pid) === true) {
+      this.#put(name, undefined)
+      this.#recheck(name, pid)
+    }
+  }
+
+  /** `name` → `pid` was dropped here: the registration a clash displaced for it, if any, is checked again. */
+  #recheck (name: string, pid: Pid): void {
+    const d = this.#displaced.get(name)
+    if (d === undefined || !d.kept.equals(pid)) return
+    this.#displaced.delete(name)
+    if (this.#fx.reachable(d.lost.pid) && !this.#fx.isLocal(d.lost.pid)) this.#fx.cast(d.lost.pid.node, { type: 'check', name, pid: d.lost.pid })
   }
 
   /** The owner ends its registration of `name` → `pid`; resolves once every node has acked the DROP. */
@@ -134,6 +154,9 @@ export class Replica {
     const r = resolveConflict(x, y, this.#resolver, pid => fx.isLocal(pid))
     if (r.error !== undefined) this.#log.error('the name resolver failed; kept the earlier registration', { name: x.name, err: r.error })
     this.#put(x.name, r.kept)
+    const lostRemote = r.lost.find(e => !fx.isLocal(e.pid))
+    if (r.kept !== undefined && !fx.isLocal(r.kept.pid) && lostRemote !== undefined) this.#displaced.set(x.name, { kept: r.kept.pid, lost: lostRemote })
+    else this.#displaced.delete(x.name)
     for (const lost of r.lost) {
       const other = lost === x ? y : x
       if (fx.isLocal(lost.pid)) void this.#tellDrop(lost.name, lost.pid)
