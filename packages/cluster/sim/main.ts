@@ -17,6 +17,7 @@ import { ALL_KINDS, describe } from './scenario.js'
 import type { FaultKind } from './scenario.js'
 import { runSeed } from './runner.js'
 import type { Result } from './runner.js'
+import { ReliabilityReport } from '../test/report.js'
 
 const { values } = parseArgs({
   // `pnpm sim -- --seeds 5` passes the `--` on
@@ -46,6 +47,8 @@ for (const k of kinds) {
 }
 
 const failed: Result[] = []
+/** Per fault kind: the scenarios that had it, their faults of that kind, and their checks. */
+const byKind = new Map<FaultKind, { count: number, faults: number, checks: Array<{ name: string, problems: string[] }> }>()
 const started = performance.now()
 console.log(['seed', 'nodes', 'faults', 'virtual s', 'checks', 'fingerprint'].map(pad).join(''))
 for (const seed of seeds) {
@@ -53,12 +56,23 @@ for (const seed of seeds) {
   const passed = r.checks.filter(c => c.problems.length === 0).length
   const drawn = r.scenario.faults.map(f => f.kind).join(',')
   console.log([String(seed), String(nodes), String(r.scenario.faults.length), (r.virtualMs / 1000).toFixed(1), `${passed}/${r.checks.length}${r.ok ? '' : ' FAIL'}`, r.fingerprint].map(pad).join('') + drawn)
+  for (const kind of new Set(r.scenario.faults.map(f => f.kind))) {
+    const row = byKind.get(kind) ?? { count: 0, faults: 0, checks: [] }
+    row.count++
+    row.faults += r.scenario.faults.filter(f => f.kind === kind).length
+    row.checks.push(...r.checks.map(c => ({ name: `seed ${seed} ${c.name}`, problems: c.problems })))
+    byKind.set(kind, row)
+  }
   if (verbose) for (const f of r.scenario.faults) console.log(`    ${describe(f)}`)
   if (!r.ok) {
     failed.push(r)
     for (const c of r.checks) for (const p of c.problems.slice(0, verbose ? undefined : 5)) console.log(`    ${c.name}: ${p}`)
   }
 }
+const report = new ReliabilityReport(`simulation by fault kind (a scenario counts under each kind it had; ${nodes} nodes)`)
+for (const [kind, row] of [...byKind].sort()) report.add({ scenario: `with ${kind}`, count: row.count, faults: row.faults, checks: row.checks })
+console.log('')
+report.print()
 const secs = ((performance.now() - started) / 1000).toFixed(1)
 console.log(`\n${seeds.length} scenarios of ${nodes} nodes, ${seeds.length - failed.length} passed, ${failed.length} failed (${secs} s)`)
 const extra = (values.faults !== undefined ? ` --faults ${values.faults}` : '') + (values.settle !== undefined ? ` --settle ${settleMs}` : '') + (values.lossy === true ? ' --lossy' : '')

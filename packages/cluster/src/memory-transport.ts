@@ -29,6 +29,8 @@ class MemoryLink extends LinkBase implements Link {
   peer: MemoryLink | undefined
   isClosed = false
   readonly bufferedBytes = 0
+  /** What this end sent that is still on the way: frames arrive in order even when the latency changes. */
+  readonly lane: Lane = { lastAt: 0, pending: 0 }
 
   constructor (
     readonly net: MemoryNetwork,
@@ -54,7 +56,7 @@ class MemoryLink extends LinkBase implements Link {
     if (this.net.isCut(this.localAddress, peer.localAddress)) return
     if (this.net.drop(this.localAddress, peer.localAddress)) return
     const copy = frame.slice()
-    this.net.deliver(() => { peer.receive(copy) })
+    this.net.deliver(() => { peer.receive(copy) }, this.lane)
   }
 
   close (reason: string): void {
@@ -64,14 +66,20 @@ class MemoryLink extends LinkBase implements Link {
     const peer = this.peer
     this.net.deliver(() => { this.hangUp(reason) })
     if (peer !== undefined && !peer.isClosed) {
-      // The peer still gets the frames sent before the close (they are ahead in the same queue).
+      // The peer still gets the frames sent before the close (they are ahead in the same lane).
       this.net.deliver(() => {
         peer.isClosed = true
         this.net.forget(peer)
         peer.hangUp(`closed by peer: ${reason}`)
-      })
+      }, this.lane)
     }
   }
+}
+
+/** Deliveries still on the way from one end of a link. */
+interface Lane {
+  lastAt: number
+  pending: number
 }
 
 /** A network of in-memory transports. */
@@ -146,10 +154,25 @@ export class MemoryNetwork {
     return this.#cuts.has(key(a, b))
   }
 
-  /** Runs `fn` after the network's latency. */
-  deliver (fn: () => void): void {
-    if (this.latencyMs <= 0) queueMicrotask(fn)
-    else this.clock.setTimeout(fn, this.latencyMs)
+  /**
+   * Runs `fn` after the network's latency; with a `lane`, never before what went earlier in that
+   * lane (a link is FIFO, as a TCP connection is, even when the latency drops meanwhile).
+   */
+  deliver (fn: () => void, lane?: Lane): void {
+    const now = this.clock.now()
+    if (lane === undefined) {
+      if (this.latencyMs <= 0) queueMicrotask(fn)
+      else this.clock.setTimeout(fn, this.latencyMs)
+      return
+    }
+    const at = Math.max(now + this.latencyMs, lane.lastAt)
+    lane.lastAt = at
+    if (at <= now && lane.pending === 0) {
+      queueMicrotask(fn)
+      return
+    }
+    lane.pending++
+    this.clock.setTimeout(() => { lane.pending--; fn() }, at - now)
   }
 
   forget (link: MemoryLink): void {

@@ -34,7 +34,9 @@
  *   every member's pidlist is identical (the holder's order).
  * - Anti-entropy: every second each member sends the holder its pidlist, and gets the full list back
  *   when they differ, which repairs divergence no name clash reveals (a link that flapped between two
- *   nodes that kept their other links).
+ *   nodes that kept their other links). The registry is the authority on the holder: a member it
+ *   names takes the role; when it names nobody, the self-believed holder and the first of each
+ *   member's pidlist register the name again (one wins, the others merge into it).
  *
  * When the registry settles a clash over the cluster's name against a member (after a heal), the
  * member merges as above and its `handleInfo` (if any) also gets the `{ type: 'name:conflict', name,

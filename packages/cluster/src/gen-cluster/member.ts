@@ -26,6 +26,8 @@ const TICK = '$gen_cluster.tick'
  */
 const ANTI_ENTROPY_MS = 1000
 const JOIN_NOW = Symbol('join')
+/** Registration attempts of one claim (about 0.3 s of backoff between them, at most). */
+const CLAIM_ATTEMPTS = 10
 /** How long a member waits for a link to the node of a member it learnt of, before counting it gone. */
 const WATCH_WAIT_MS = 5000
 
@@ -118,12 +120,13 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
 
   /**
    * Takes the cluster name for this member, or, if another member elsewhere holds it, merges into it.
-   * The registry may still name `previous` (a dead holder's DROP not in yet), so it is not merged
-   * into, unless `previousMayLive` (it left by `noconnection`: its node was cut off, not proven dead,
-   * and a registry naming it again sees its node connected in the same run).
+   * The registry may still name `left` (the holder that just left: its DROP not in yet), so it is not
+   * merged into, unless `leftMayLive` (it left by `noconnection`: its node was cut off, not proven
+   * dead, and a registry naming it again sees its node connected in the same run). A few attempts
+   * only, so the member's mailbox is not held up: anti-entropy (TICK) goes on from there.
    */
-  const claim = async (ms: MemberState, previous: Pid | undefined, onTaken: boolean, previousMayLive = false): Promise<void> => {
-    for (let attempt = 0; attempt < 50; attempt++) {
+  const claim = async (ms: MemberState, previous: Pid | undefined, onTaken: boolean, left?: Pid, leftMayLive = false): Promise<void> => {
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       try {
         if (await registry.registerName(name, ms.me)) {
           ms.holder = ms.confirmed = ms.me
@@ -135,7 +138,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
         log.debug('registration of the cluster name failed, retrying', { error: (err as Error).message })
       }
       const other = registry.whereisName(name)
-      if (other !== undefined && (previous === undefined || previousMayLive || !other.equals(previous)) && !other.equals(ms.me)) {
+      if (other !== undefined && (left === undefined || leftMayLive || !other.equals(left)) && !other.equals(ms.me)) {
         // Another holder exists (the other side of a partition): merge into it.
         ms.holder = ms.confirmed = other
         send(other, { type: MERGE, cluster, pidlist: [...ms.pidlist], from: ms.me })
@@ -143,7 +146,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       }
       await sleep(Math.min(5 * (attempt + 1), 100))
     }
-    log.warn(`could not take over the name of cluster ${cluster}`)
+    log.warn(`could not take over the name of cluster ${cluster} yet; retrying at the next anti-entropy round`)
   }
 
   /** The holder left: the first of the pidlist (the longest-standing member) takes the name over. */
@@ -151,7 +154,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
     const successor = ms.pidlist[0]
     ms.holder = successor
     const previous = ms.confirmed ?? left
-    if (successor !== undefined && successor.equals(ms.me)) await claim(ms, previous, true, reason === 'noconnection' && previous.equals(left))
+    if (successor !== undefined && successor.equals(ms.me)) await claim(ms, previous, true, left, reason === 'noconnection')
   }
 
   /** Adds members not seen yet (a join announced by the holder, or a merge), each with handleNodeJoined. */
@@ -165,6 +168,20 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       watch(ms, p)
       await cb(ms, 'handleNodeJoined', p, [...ms.pidlist])
     }
+  }
+
+  /**
+   * If the registry names this member as the holder, it takes that role (telling the members, who
+   * adopt it and its order) and returns true.
+   */
+  const ownsName = (ms: MemberState): boolean => {
+    if (registry.whereisName(name)?.equals(ms.me) !== true) return false
+    ms.holder = ms.confirmed = ms.me
+    // The holder is first of the pidlist, as after a join or a takeover.
+    ms.pidlist = [ms.me, ...ms.pidlist.filter(p => !p.equals(ms.me))]
+    const sync = { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] }
+    for (const p of ms.pidlist) if (!p.equals(ms.me)) send(p, sync)
+    return true
   }
 
   const internal = async (m: Record<string, unknown>, ms: MemberState): Promise<void> => {
@@ -181,7 +198,10 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
         return
       case MERGE: {
         if (!isPidList(m.pidlist)) break
-        if (ms.holder?.equals(ms.me) !== true) return // not (or no longer) the holder: the sender retries at its next tick
+        // Not (or no longer) the holder: the sender retries at its next tick. Unless the registry names
+        // this member: then it is the holder, though it had taken another for it (a merge it made crossed
+        // the registry settling the clash its way).
+        if (ms.holder?.equals(ms.me) !== true && !ownsName(ms)) return
         const before = ms.pidlist.length
         await adopt(ms, m.pidlist)
         const sync = { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] }
@@ -197,11 +217,16 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
         const holder = registry.whereisName(name)
         if (holder === undefined) {
           // Nobody holds the name as this node's registry sees it: the member that thinks it holds it
-          // registers it again (which also repairs a registry that lost it; false if it is held).
-          if (ms.holder?.equals(ms.me) === true) await claim(ms, undefined, false)
+          // registers it again (which also repairs a registry that lost it; false if it is held), and
+          // so does the first of the pidlist: the holder it last heard of may have died unwatched (it
+          // learnt of it from the registry while the two were cut off, and never joined its list).
+          if (ms.holder?.equals(ms.me) === true || ms.pidlist[0]?.equals(ms.me) === true) await claim(ms, undefined, false)
           return
         }
-        if (holder.equals(ms.me)) return
+        if (holder.equals(ms.me)) {
+          if (ms.holder?.equals(ms.me) !== true) ownsName(ms)
+          return
+        }
         ms.holder = ms.confirmed = holder
         send(holder, { type: MERGE, cluster, pidlist: [...ms.pidlist], from: ms.me })
         return

@@ -16,6 +16,16 @@ export interface CoordinatorOp extends Registration {
   readonly done: (answer: RegisterAnswer) => void
 }
 
+/** A commit under way: the registration and the nodes it went to. */
+interface Commit {
+  readonly op: CoordinatorOp
+  readonly entry: Entry
+  /** The name was free (not a registration of the pid again). */
+  readonly fresh: boolean
+  readonly reached: Set<string>
+  readonly rounds: number
+}
+
 /** Registrations of one name that may wait behind the one under way; more are answered 'retry'. */
 const MAX_WAITING = 1000
 /** Commit rounds for one registration (the first, then one for each wave of nodes that joined meanwhile). */
@@ -73,42 +83,48 @@ export class Coordinator {
     // Registering a pid again under its own name is true, and keeps the first stamp.
     const entry = held ?? { name: op.name, pid: op.pid, at: op.at }
     if (this.#replica.commit(entry) !== 'ok') return false
-    this.#round(op, entry, held === undefined, new Set(), 0)
+    this.#round({ op, entry, fresh: held === undefined, reached: new Set(), rounds: 0 })
     return undefined
   }
 
-  #round (op: CoordinatorOp, entry: Entry, fresh: boolean, reached: Set<string>, rounds: number): void {
-    const targets = this.#fx.view().filter(n => !reached.has(n))
-    if (targets.length === 0 || rounds === MAX_ROUNDS) {
-      this.#end(op, this.#replica.lookup(op.name)?.pid.equals(op.pid) === true)
+  #round (c: Commit): void {
+    const targets = this.#fx.view().filter(n => !c.reached.has(n))
+    if (targets.length === 0 || c.rounds === MAX_ROUNDS) {
+      const held = this.#replica.lookup(c.op.name)?.pid.equals(c.op.pid) === true
+      // Views differ while links come and go: a node this commit did not reach (not in this node's
+      // view, or its link reset meanwhile) may be connected to the owner all along, and no node-up
+      // would ever SYNC it the entry. So the owner announces it once more to its own view (CHECK).
+      if (held) this.#check(c.entry.name, c.entry.pid)
+      this.#end(c.op, held)
       return
     }
-    for (const n of targets) reached.add(n)
+    for (const n of targets) c.reached.add(n)
+    const { entry } = c
     void this.#fx.callAll(targets, { type: 'commit', name: entry.name, pid: entry.pid, at: entry.at }).then((answers) => {
-      this.#fx.post(() => { this.#acked(op, entry, fresh, reached, rounds + 1, answers) })
+      this.#fx.post(() => { this.#acked({ ...c, rounds: c.rounds + 1 }, answers) })
     })
   }
 
-  #acked (op: CoordinatorOp, entry: Entry, fresh: boolean, reached: Set<string>, rounds: number, answers: Answers): void {
+  #acked (c: Commit, answers: Answers): void {
     let verdict: RegisterAnswer | undefined
     for (const [node, answer] of answers) {
       if (answer === 'noproc') verdict = false
       else if (isCommitAck(answer) && typeof answer === 'object') {
         verdict ??= 'retry'
-        this.#check(entry.name, answer.held)
+        this.#check(c.entry.name, answer.held)
       } else if (answer !== 'ok') {
         // Down, timed out, no registry there, or an answer of unknown shape: left out of the wait.
-        this.#fx.log.debug('a node did not ack a commit', { node, name: entry.name, answer: String(answer) })
+        this.#fx.log.debug('a node did not ack a commit', { node, name: c.entry.name, answer: String(answer) })
       }
     }
     // The pid may have ended, or lost a clash, while its commit was under way.
-    if (verdict === undefined && this.#replica.lookup(op.name)?.pid.equals(op.pid) !== true) verdict = false
+    if (verdict === undefined && this.#replica.lookup(c.op.name)?.pid.equals(c.op.pid) !== true) verdict = false
     if (verdict === undefined) {
-      this.#round(op, entry, fresh, reached, rounds)
+      this.#round(c)
       return
     }
-    if (fresh) this.#abort(entry)
-    this.#end(op, verdict)
+    if (c.fresh) this.#abort(c.entry)
+    this.#end(c.op, verdict)
   }
 
   #end (op: CoordinatorOp, answer: RegisterAnswer): void {

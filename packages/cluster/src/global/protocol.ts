@@ -55,8 +55,12 @@
  *     owner: the pid is dead) | `{ held, at }` (another pid holds the name there). Nodes that join
  *     during the commit get one too; a node that goes down or does not answer is left out.
  *  3. cast ABORT `{ name, pid }` to every node: the commit did not go through.
- *  4. cast CHECK `{ name, pid }` to the owner of a pid a commit found: it re-announces the entry
- *     (SYNC to every node) if it still holds it, else DROPs it everywhere.
+ *  4. cast CHECK `{ name, pid }` to the owner of a pid a commit found, and to the owner of the pid
+ *     just registered once its commit is done (a node the commit did not reach, outside this view
+ *     or with a link that reset meanwhile, may be linked to the owner all along, and no node-up
+ *     would bring it the entry): the owner re-announces the entry (SYNC to every node of its view)
+ *     if it still holds it, else DROPs it everywhere. A node that forgets a registration (its node
+ *     went down) sends CHECK to the owner of one a clash had displaced for it.
  *
  * Sent by any node:
  *  5. call UNREGISTER `{ name, pid }` to the owner of `pid` → `'ok'` once the owner's DROPs are acked.

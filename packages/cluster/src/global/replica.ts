@@ -24,7 +24,8 @@ export class Replica {
   /**
    * A remote registration a clash here dropped in favour of another remote one: if the kept one is
    * then dropped or aborted (its owner's commit was still under way when it announced it in a SYNC),
-   * the owner of the displaced one is asked to confirm it again (CHECK), as no SYNC would bring it back.
+   * or forgotten (its node went down), the owner of the displaced one is asked to confirm it again
+   * (CHECK), as no SYNC would bring it back.
    */
   readonly #displaced = new Map<string, { readonly kept: Pid, readonly lost: Entry }>()
 
@@ -135,7 +136,10 @@ export class Replica {
 
   /** Forgets the entries of `node` that are not of its current, connected run (after node-down or a restart). */
   forget (node: string): void {
-    for (const e of this.table.filter(e => e.pid.node === node && !this.#fx.reachable(e.pid))) this.#put(e.name, undefined)
+    for (const e of this.table.filter(e => e.pid.node === node && !this.#fx.reachable(e.pid))) {
+      this.#put(e.name, undefined)
+      this.#recheck(e.name, e.pid)
+    }
   }
 
   /** Sends `node` the registrations this node owns; with `ask`, it answers with its own. */
