@@ -64,6 +64,7 @@ for (const seed of seeds) {
     byKind.set(kind, row)
   }
   if (verbose) for (const f of r.scenario.faults) console.log(`    ${describe(f)}`)
+  if (verbose) console.log(`    calls: ${r.traffic}`)
   if (!r.ok) {
     failed.push(r)
     for (const c of r.checks) for (const p of c.problems.slice(0, verbose ? undefined : 5)) console.log(`    ${c.name}: ${p}`)

@@ -1,7 +1,8 @@
 /**
- * Runs one scenario: starts the cluster, registers the names and starts the members, plays the
- * faults on the virtual clock, heals everything, waits for membership to converge, lets it settle,
- * and checks the invariants.
+ * Runs one scenario: starts the cluster, registers the names, starts the members and the traffic,
+ * plays the faults on the virtual clock, heals everything, waits for membership to converge, lets it
+ * settle, and checks the invariants (`invariants.ts`, and here: every call ended, casts in order,
+ * no state left piling up).
  */
 import { mulberry32 } from './prng.js'
 import { generate } from './scenario.js'
@@ -9,6 +10,7 @@ import type { Fault, Scenario, ScenarioInit } from './scenario.js'
 import { checkAll, converged } from './invariants.js'
 import type { Check } from './invariants.js'
 import { World } from './world.js'
+import { Traffic } from './traffic.js'
 
 export interface Result {
   readonly scenario: Scenario
@@ -18,6 +20,8 @@ export interface Result {
   readonly virtualMs: number
   /** A digest of every callback and of the final state: equal on a replay of the same seed. */
   readonly fingerprint: string
+  /** How the traffic's calls ended (`reply 812, NodeDownError 3, …`). */
+  readonly traffic: string
 }
 
 /** How long healed membership may take to converge (reconnect backoff is at most 2 s). */
@@ -39,19 +43,44 @@ export async function runSeed (seed: number, init: RunInit = {}): Promise<Result
     await w.clock.advance(10)
     for (const { name, node } of scenario.names) await w.register(name, node)
     for (const node of scenario.members) await w.addMember(node)
+    const traffic = new Traffic(w, mulberry32(seed ^ 0x7aff1c))
+    await traffic.start()
+    const baseline = new Map(w.live().map(n => [n, w.node(n).core.procs.size]))
     await play(w, scenario.faults)
     w.healAll()
     const healed = await w.until(() => converged(w), CONVERGE_MS)
+    traffic.stop()
     await w.clock.advance(init.settleMs ?? 5_000)
     const checks = await checkAll(w)
+    checks.push(
+      { name: 'calls ended', problems: traffic.callProblems() },
+      { name: 'order kept', problems: traffic.orderProblems() },
+      { name: 'state bounded', problems: bounded(w, baseline) })
     if (!healed) checks[0]?.problems.unshift(`membership did not converge within ${CONVERGE_MS} ms of healing`)
-    return { scenario, checks, ok: checks.every(c => c.problems.length === 0), virtualMs: w.clock.now(), fingerprint: fingerprint(w) }
+    return { scenario, checks, ok: checks.every(c => c.problems.length === 0), virtualMs: w.clock.now(), fingerprint: fingerprint(w), traffic: traffic.summary() }
   } catch (err) {
     const checks = [{ name: 'run', problems: [`the run threw: ${err instanceof Error ? err.stack ?? err.message : String(err)}`] }]
-    return { scenario, checks, ok: false, virtualMs: w.clock.now(), fingerprint: '-' }
+    return { scenario, checks, ok: false, virtualMs: w.clock.now(), fingerprint: '-', traffic: '-' }
   } finally {
     await w.stop()
   }
+}
+
+/**
+ * Nothing piles up: no live node holds more processes than before the faults (a member killed may
+ * only lower it; 2 spare for a registry or call helper under way), and the timers pending on the
+ * clock stay within a small number per node.
+ */
+function bounded (w: World, baseline: Map<string, number>): string[] {
+  const out: string[] = []
+  for (const n of w.live()) {
+    const size = w.node(n).core.procs.size
+    const before = baseline.get(n) ?? 0
+    if (size > before + 2) out.push(`${n} has ${size} processes, ${before} before the faults`)
+  }
+  const timers = w.clock.pending
+  if (timers > 40 * w.live().length) out.push(`${timers} timers pending on the clock for ${w.live().length} nodes`)
+  return out
 }
 
 type Step = { at: number, start: boolean, fault: Fault }

@@ -1,7 +1,9 @@
 /**
  * The deterministic simulation in CI: seeded scenarios of partitions, crashes, pauses, delays, lost
- * frames and member kills against 10 and 50 in-memory nodes on a virtual clock, each checked for the
- * invariants of `sim/invariants.ts`; the seeds that found bugs are replayed by name. The report
+ * frames and member kills against 10 and 50 in-memory nodes on a virtual clock, with calls and casts
+ * flowing between the nodes (`sim/traffic.ts`), each checked for the invariants of
+ * `sim/invariants.ts` and `sim/runner.ts` (membership, names, GenCluster, calls ended, order kept,
+ * state bounded); the seeds that found bugs are replayed by name. The report
  * table (scenarios, faults, checks) is printed at the end. More seeds: `pnpm sim -- --seeds N`.
  */
 import { afterAll, describe, expect, it } from 'vitest'
