@@ -70,9 +70,15 @@
  *
  * Sent by the owner of a pid:
  *  7. call DROP `{ name, pid }` to every node: that registration ended → `'ok'`.
- *  8. cast SYNC `{ node, entries: [[name, pid, at], …], ask }`: the registrations it owns, on node-up
- *     (`ask: false`), when its registry starts (`ask: true`: answer with your own SYNC), after CHECK.
- *     At most {@link SYNC_CHUNK} entries a message.
+ *  8. cast SYNC `{ node, entries: [[name, pid, at], …], ask, part?, parts? }`: the registrations it
+ *     owns, on node-up (`ask: false`), when its registry starts (`ask: true`: answer with your own
+ *     SYNC), after CHECK. At most {@link SYNC_CHUNK} entries a message. On node-up and on start the
+ *     list is complete, sent in `parts` messages numbered by `part`: after the last one the
+ *     receiver sends CHECK for each entry of the sender's it holds that the list did not name (the
+ *     owner confirms it, or drops it everywhere). Links come up on the two sides at different
+ *     moments, so a node may get a COMMIT for a pid of a node that does not count it connected
+ *     yet, and miss that owner's DROP; this settles it. (Not dropped at once: a COMMIT may arrive
+ *     after the list left its sender.)
  *
  * ## Rules
  * - Every message is checked; one of unknown type or shape is logged and dropped (a call is
@@ -109,7 +115,16 @@ export interface SyncMessage {
   readonly node: string
   readonly entries: readonly WireEntry[]
   readonly ask: boolean
+  /**
+   * Part `part` of `parts` of a complete list: every registration the sender owns. After the last
+   * part, the receiver drops the sender's entries the list did not name. Absent: a partial SYNC.
+   */
+  readonly part?: number
+  readonly parts?: number
 }
+
+/** Most parts of one complete SYNC (more registrations than this × SYNC_CHUNK are refused). */
+export const MAX_SYNC_PARTS = 10_000
 
 /** A peer's answer to a message of unknown shape. */
 export type Invalid = 'invalid'
@@ -156,8 +171,12 @@ export function isWireEntry (value: unknown): value is WireEntry {
 export function isSync (value: unknown): value is SyncMessage {
   if (typeof value !== 'object' || value === null) return false
   const v = value as Record<string, unknown>
+  const parts = v.parts === undefined && v.part === undefined
+    ? true
+    : Number.isInteger(v.parts) && Number.isInteger(v.part) && (v.part as number) >= 0 &&
+      (v.part as number) < (v.parts as number) && (v.parts as number) <= MAX_SYNC_PARTS
   return typeof v.node === 'string' && typeof v.ask === 'boolean' && Array.isArray(v.entries) &&
-    v.entries.length <= SYNC_CHUNK && v.entries.every(isWireEntry)
+    v.entries.length <= SYNC_CHUNK && v.entries.every(isWireEntry) && parts
 }
 
 export function isCommitAck (value: unknown): value is CommitAck {

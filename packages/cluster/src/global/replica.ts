@@ -28,6 +28,8 @@ export class Replica {
    * (CHECK), as no SYNC would bring it back.
    */
   readonly #displaced = new Map<string, { readonly kept: Pid, readonly lost: Entry }>()
+  /** The names of a complete SYNC being received, by sender, until its last part. */
+  readonly #listed = new Map<string, Set<string>>()
 
   constructor (fx: Effects, resolver: Resolver) {
     this.#fx = fx
@@ -113,8 +115,14 @@ export class Replica {
     else void this.#tellDrop(name, pid)
   }
 
-  /** SYNC from `from`: the registrations it owns. */
-  merge (from: string, entries: readonly Entry[]): void {
+  /**
+   * SYNC from `from`: the registrations it owns; `part` of a complete list of them, if given (after
+   * its last part, `from` is asked to confirm or drop each of its entries here it did not name).
+   */
+  merge (from: string, entries: readonly Entry[], part?: { readonly part: number, readonly parts: number }): void {
+    if (part?.part === 0) this.#listed.set(from, new Set())
+    const listed = part === undefined ? undefined : this.#listed.get(from)
+    for (const e of entries) listed?.add(e.name)
     for (const e of entries) {
       if (e.pid.node !== from) {
         this.#log.warn('SYNC entry for a pid of another node ignored', { from, name: e.name, pid: e.pid.toString() })
@@ -124,6 +132,14 @@ export class Replica {
       const held = this.lookup(e.name)
       if (held === undefined) this.#put(e.name, e)
       else if (!held.pid.equals(e.pid)) this.#settle(held, e)
+    }
+    if (part === undefined || part.part !== part.parts - 1) return
+    this.#listed.delete(from)
+    if (listed === undefined) return // a part went missing (the link went down meanwhile): a new list follows
+    // Not dropped at once: a commit may have reached this node after the list left its sender. The
+    // owner confirms each (SYNC) or drops it everywhere it is connected, this node included now.
+    for (const e of this.table.filter(e => e.pid.node === from && !listed.has(e.name) && this.#fx.reachable(e.pid))) {
+      this.#fx.cast(from, { type: 'check', name: e.name, pid: e.pid })
     }
   }
 
@@ -136,16 +152,20 @@ export class Replica {
 
   /** Forgets the entries of `node` that are not of its current, connected run (after node-down or a restart). */
   forget (node: string): void {
+    this.#listed.delete(node)
     for (const e of this.table.filter(e => e.pid.node === node && !this.#fx.reachable(e.pid))) {
       this.#put(e.name, undefined)
       this.#recheck(e.name, e.pid)
     }
   }
 
-  /** Sends `node` the registrations this node owns; with `ask`, it answers with its own. */
+  /** Sends `node` the complete list of the registrations this node owns; with `ask`, it answers with its own. */
   syncTo (node: string, ask: boolean): void {
     const own = this.table.filter(e => this.#fx.isLocal(e.pid))
-    for (let i = 0; i === 0 || i < own.length; i += SYNC_CHUNK) this.#sync(node, own.slice(i, i + SYNC_CHUNK), ask && i === 0)
+    const parts = Math.max(1, Math.ceil(own.length / SYNC_CHUNK))
+    for (let part = 0; part < parts; part++) {
+      this.#sync(node, own.slice(part * SYNC_CHUNK, (part + 1) * SYNC_CHUNK), ask && part === 0, { part, parts })
+    }
   }
 
   /** The names held by reachable pids, sorted. */
@@ -192,8 +212,8 @@ export class Replica {
     this.table.set(e)
   }
 
-  #sync (node: string, entries: readonly Entry[], ask: boolean): void {
-    this.#fx.cast(node, { type: 'sync', node: this.#fx.name, entries: entries.map(toWire), ask })
+  #sync (node: string, entries: readonly Entry[], ask: boolean, part?: { part: number, parts: number }): void {
+    this.#fx.cast(node, { type: 'sync', node: this.#fx.name, entries: entries.map(toWire), ask, ...part })
   }
 
   async #tellDrop (name: string, pid: Pid): Promise<void> {

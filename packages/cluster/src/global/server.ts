@@ -37,7 +37,7 @@ export interface GlobalServer extends ServerTypes {
     abort: NameAndPidFields
     check: NameAndPidFields
     conflict: RegistrationFields & { yours: Pid }
-    sync: { node: string, entries: WireEntry[], ask: boolean }
+    sync: { node: string, entries: WireEntry[], ask: boolean, part?: number, parts?: number }
   }
   info: Internal
 }
@@ -150,7 +150,7 @@ export const globalServer = defineServer<GlobalServer>({
         g.invalid('SYNC', m)
         return { state: g }
       }
-      g.replica.merge(m.node, m.entries.map(fromWire))
+      g.replica.merge(m.node, m.entries.map(fromWire), m.parts === undefined ? undefined : { part: m.part as number, parts: m.parts })
       if (m.ask) g.replica.syncTo(m.node, false)
       return { state: g }
     }
