@@ -81,6 +81,11 @@
  *     after the list left its sender.)
  *
  * ## Rules
+ * - A registration a coordinator is still committing for a pid of its own node is not announced in
+ *   its SYNCs (a peer would take it for an established one, and settle a clash with it), and it
+ *   yields, without a clash, to another pid's registration a SYNC brings: a node that has just
+ *   joined may commit a name before it has learnt the table. Once its commit is done, CHECK
+ *   announces it.
  * - Every message is checked; one of unknown type or shape is logged and dropped (a call is
  *   answered `'invalid'`, or `UnknownRequestError` for an unknown type). Entries about pids of nodes
  *   this node is not connected to (or of an earlier run of a node) are ignored, and so is a SYNC

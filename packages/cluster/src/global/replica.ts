@@ -28,6 +28,13 @@ export class Replica {
    * (CHECK), as no SYNC would bring it back.
    */
   readonly #displaced = new Map<string, { readonly kept: Pid, readonly lost: Entry }>()
+  /**
+   * Fresh registrations this node coordinates, while their commit is under way (kept by the
+   * coordinator). One of them yields, without a clash, to another pid's registration a SYNC brings:
+   * that one is established (its owner holds it), while this one may only have been committed here
+   * before this node learnt the table (a node that just joined, coordinating its own registration).
+   */
+  readonly committing = new Map<string, Pid>()
   /** The names of a complete SYNC being received, by sender, until its last part. */
   readonly #listed = new Map<string, Set<string>>()
 
@@ -131,7 +138,9 @@ export class Replica {
       if (!this.#fx.reachable(e.pid)) continue
       const held = this.lookup(e.name)
       if (held === undefined) this.#put(e.name, e)
-      else if (!held.pid.equals(e.pid)) this.#settle(held, e)
+      else if (held.pid.equals(e.pid)) continue
+      else if (this.committing.get(e.name)?.equals(held.pid) === true) this.#put(e.name, e)
+      else this.#settle(held, e)
     }
     if (part === undefined || part.part !== part.parts - 1) return
     this.#listed.delete(from)
@@ -161,7 +170,10 @@ export class Replica {
 
   /** Sends `node` the complete list of the registrations this node owns; with `ask`, it answers with its own. */
   syncTo (node: string, ask: boolean): void {
-    const own = this.table.filter(e => this.#fx.isLocal(e.pid))
+    // Not a registration this node is still committing: the peer would take it for an established
+    // one, and a clash there could displace the registration that the commit is about to find.
+    // It is announced once its commit is done (CHECK).
+    const own = this.table.filter(e => this.#fx.isLocal(e.pid) && this.committing.get(e.name)?.equals(e.pid) !== true)
     const parts = Math.max(1, Math.ceil(own.length / SYNC_CHUNK))
     for (let part = 0; part < parts; part++) {
       this.#sync(node, own.slice(part * SYNC_CHUNK, (part + 1) * SYNC_CHUNK), ask && part === 0, { part, parts })
