@@ -4,6 +4,7 @@
  */
 import type { Clock, TimerHandle } from '@gen-cluster/core'
 import type { VirtualClock } from '@gen-cluster/core/testing'
+import { mulberry32 } from '../sim/prng.js'
 
 /**
  * This node: timers and incoming frames that wait while its event loop is stalled. When a stall ends,
@@ -98,14 +99,8 @@ export class RemotePeer {
   }
 }
 
-/** A seeded pseudo-random generator in [0, 1) (mulberry32), so jitter is the same on every run. */
+/** A seeded pseudo-random generator in [0, 1) (the simulation's mulberry32), so jitter is the same on every run. */
 export function seededRandom (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = mulberry32(seed)
+  return () => rng.next()
 }

@@ -3,6 +3,7 @@
  * run) or is drawn, and is printed, so every run can be replayed.
  */
 import { randomInt } from 'node:crypto'
+import { mulberry32 } from '../../sim/prng.js'
 
 /** The seed of this run: `CHAOS_SEED` if set, else a random one. */
 export function chaosSeed (): number {
@@ -15,14 +16,8 @@ export function chaosSeed (): number {
   return randomInt(2 ** 32 - 1)
 }
 
-/** mulberry32: a small, fast PRNG; returns floats in [0, 1). */
+/** The simulation's seeded PRNG (mulberry32), as a function returning floats in [0, 1). */
 export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = mulberry32(seed)
+  return () => rng.next()
 }

@@ -20,7 +20,7 @@ import type { ServerTypes } from '@gen-cluster/core'
 import { leader, pidlist, startGlobal, startMember, startNode } from '../../src/index.js'
 import type { NodeDownEvent, NodeUpEvent } from '../../src/index.js'
 import { recorder } from '../gen-cluster-recorder.js'
-import { arg, args, emit } from '../fixtures/argv.js'
+import { arg, args, emit, stopOnSigterm } from '../fixtures/argv.js'
 
 const CLUSTER = 'demo'
 const peers = args('peer')
@@ -118,15 +118,7 @@ async function serve (r: Request): Promise<void> {
   }
 }
 
-let stopping = false
-const stop = async (): Promise<void> => {
-  if (stopping) return
-  stopping = true
-  await node.stop('stopped')
-  emit({ event: 'stopped' })
-  process.exit(0)
-}
-process.on('SIGTERM', () => { void stop() })
+const stop = stopOnSigterm(node)
 createInterface({ input: process.stdin }).on('line', (line) => {
   let r: Request
   try { r = JSON.parse(line) as Request } catch { return }
