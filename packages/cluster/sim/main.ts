@@ -47,6 +47,7 @@ for (const k of kinds) {
 }
 
 const failed: Result[] = []
+const totals = { faults: 0, checks: 0, passed: 0 }
 /** Per fault kind: the scenarios that had it, their faults of that kind, and their checks. */
 const byKind = new Map<FaultKind, { count: number, faults: number, checks: Array<{ name: string, problems: string[] }> }>()
 const started = performance.now()
@@ -54,6 +55,9 @@ console.log(['seed', 'nodes', 'faults', 'virtual s', 'checks', 'fingerprint'].ma
 for (const seed of seeds) {
   const r = await runSeed(seed, { nodes, settleMs, lossy: values.lossy === true, kinds })
   const passed = r.checks.filter(c => c.problems.length === 0).length
+  totals.faults += r.scenario.faults.length
+  totals.checks += r.checks.length
+  totals.passed += passed
   const drawn = r.scenario.faults.map(f => f.kind).join(',')
   console.log([String(seed), String(nodes), String(r.scenario.faults.length), (r.virtualMs / 1000).toFixed(1), `${passed}/${r.checks.length}${r.ok ? '' : ' FAIL'}`, r.fingerprint].map(pad).join('') + drawn)
   for (const kind of new Set(r.scenario.faults.map(f => f.kind))) {
@@ -75,7 +79,7 @@ for (const [kind, row] of [...byKind].sort()) report.add({ scenario: `with ${kin
 console.log('')
 report.print()
 const secs = ((performance.now() - started) / 1000).toFixed(1)
-console.log(`\n${seeds.length} scenarios of ${nodes} nodes, ${seeds.length - failed.length} passed, ${failed.length} failed (${secs} s)`)
+console.log(`\n${seeds.length} scenarios of ${nodes} nodes, ${seeds.length - failed.length} passed, ${failed.length} failed; ${totals.faults} faults injected; invariant checks ${totals.passed} passed, ${totals.checks - totals.passed} failed (${secs} s)`)
 const extra = (values.faults !== undefined ? ` --faults ${values.faults}` : '') + (values.settle !== undefined ? ` --settle ${settleMs}` : '') + (values.lossy === true ? ' --lossy' : '')
 for (const r of failed) console.log(`replay: pnpm sim -- --seed ${r.scenario.seed} --nodes ${nodes}${extra}`)
 process.exitCode = failed.length > 0 ? 1 : 0

@@ -25,7 +25,7 @@ export interface KillRecord {
 export interface PeerEvent { readonly t: number, readonly ev: 'node:up' | 'node:down', readonly node: string, readonly peer: string, readonly reason?: string }
 
 const SECRET = '5a'.repeat(32)
-const READY_MS = 20_000
+const READY_MS = 40_000
 
 export class SoakCluster {
   readonly names: string[]
@@ -132,6 +132,9 @@ export class SoakCluster {
     }
   }
 
+  /** How long each incarnation took to register its home name at start (a restart under load: seconds). */
+  readonly homes: Array<{ node: string, ms: number, attempts: number }> = []
+
   async #launch (name: string, seeds: string[]): Promise<NodeProc> {
     const p = new NodeProc(this.#config(name, seeds), (line, from) => { this.#onLine(line, from) }, now())
     this.all.push(p)
@@ -145,6 +148,7 @@ export class SoakCluster {
     else if (line.ev === 'node:up' || line.ev === 'node:down') {
       this.events.push({ t: line.t, ev: line.ev, node: from.name, peer: line.peer, ...(line.ev === 'node:down' ? { reason: line.reason } : {}) })
     } else if (line.ev === 'error') this.errors.push(`${line.node}: ${line.error}`)
+    else if (line.ev === 'home') this.homes.push({ node: line.node, ms: line.ms, attempts: line.attempts })
   }
 
   /** True if every current node's last event about each other node is `node:up`. */

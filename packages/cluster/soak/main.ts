@@ -106,6 +106,8 @@ async function run (): Promise<number> {
     ((r.at - tally.t0) / 1000).toFixed(1), r.victim, String(r.creation ?? '?'), String(cluster.all.filter(p => p.name === r.victim)[1 + Math.floor(i / victims.length)]?.creation ?? '?'),
     r.backAt === undefined ? r.error ?? '-' : ((r.backAt - r.at) / 1000).toFixed(2), r.seenAt === undefined ? '-' : ((r.seenAt - r.at) / 1000).toFixed(2)
   ])]))
+  const restarts = cluster.homes.slice(o.nodes)
+  if (restarts.length > 0) out(`a restarted node's own first registerName (its home name) took ${restarts.map(h => `${(h.ms / 1000).toFixed(2)} s${h.attempts > 1 ? ` (${h.attempts} attempts)` : ''}`).join(', ')}`)
 
   const c = acc.casts
   out('\n== calls ==')

@@ -47,7 +47,19 @@ const sinks: Pid[] = []
 for (let i = 0; i < config.sinks; i++) sinks.push(await start(sink, log, { node: node.core }))
 // A name this incarnation holds all along: at the end every node must hold exactly the live incarnations' ones.
 const home = `soak.${node.name.split('@')[0] ?? ''}.${node.creation}.home`
-if (!await registry.registerName(home, sinks[0] as Pid)) fail(`registerName(${home}) answered false`)
+// Right after a restart the coordinator may not count this incarnation connected yet (it answers
+// 'retry' until it does), and under full load that can outlast one registerName's 5 s: try again,
+// up to 30 s, and report how long it took.
+const homeStarted = now()
+for (let attempt = 1; ; attempt++) {
+  try {
+    if (!await registry.registerName(home, sinks[0] as Pid)) fail(`registerName(${home}) answered false`)
+    emit({ ev: 'home', t: now(), node: node.name, ms: now() - homeStarted, attempts: attempt })
+    break
+  } catch (err) {
+    if (now() - homeStarted > 30_000) fail(`registerName(${home}) did not succeed within 30 s: ${(err as Error).name}`)
+  }
+}
 const load = new Load(node, registry, config, casts)
 
 /** Full GC (the node runs with --expose-gc) before every 5th memory sample: the live heap, not garbage. */

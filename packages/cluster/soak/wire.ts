@@ -101,6 +101,7 @@ export interface Stats {
 /** The other events a node writes. */
 export type NodeEvent =
   | { ev: 'ready', t: number, node: string, creation: number, address: string, sinks: Array<{ pid: IdentityTuple }> }
+  | { ev: 'home', t: number, node: string, ms: number, attempts: number }
   | { ev: 'node:up', t: number, node: string, peer: string }
   | { ev: 'node:down', t: number, node: string, peer: string, reason: string }
   | { ev: 'stopped', t: number, node: string }
