@@ -51,6 +51,8 @@ export interface MemberState {
   holder: Pid | undefined
   /** The last holder this member knows for sure held the name (the `previousHolder` of a takeover). */
   confirmed: Pid | undefined
+  /** A takeover whose claim has not gone through yet (anti-entropy retries it; handleTakeover runs once it does). */
+  pendingTakeover?: { readonly previous: Pid | undefined }
   readonly refs: Map<string, Ref>
 }
 
@@ -130,6 +132,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       try {
         if (await registry.registerName(name, ms.me)) {
           ms.holder = ms.confirmed = ms.me
+          ms.pendingTakeover = undefined
           if (onTaken) await cb(ms, 'handleTakeover', previous, [...ms.pidlist])
           for (const p of ms.pidlist) if (!p.equals(ms.me)) send(p, { type: HOLDER, cluster, holder: ms.me })
           return
@@ -141,11 +144,13 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       if (other !== undefined && (left === undefined || leftMayLive || !other.equals(left)) && !other.equals(ms.me)) {
         // Another holder exists (the other side of a partition): merge into it.
         ms.holder = ms.confirmed = other
+        ms.pendingTakeover = undefined
         send(other, { type: MERGE, cluster, pidlist: [...ms.pidlist], from: ms.me })
         return
       }
       await sleep(Math.min(5 * (attempt + 1), 100))
     }
+    if (onTaken) ms.pendingTakeover = { previous }
     log.warn(`could not take over the name of cluster ${cluster} yet; retrying at the next anti-entropy round`)
   }
 
@@ -220,11 +225,17 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
           // registers it again (which also repairs a registry that lost it; false if it is held), and
           // so does the first of the pidlist: the holder it last heard of may have died unwatched (it
           // learnt of it from the registry while the two were cut off, and never joined its list).
-          if (ms.holder?.equals(ms.me) === true || ms.pidlist[0]?.equals(ms.me) === true) await claim(ms, undefined, false)
+          const pending = ms.pendingTakeover
+          if (ms.holder?.equals(ms.me) === true || ms.pidlist[0]?.equals(ms.me) === true) await claim(ms, pending?.previous, pending !== undefined)
+          else ms.pendingTakeover = undefined
           return
         }
+        const pending = ms.pendingTakeover
+        ms.pendingTakeover = undefined
         if (holder.equals(ms.me)) {
           if (ms.holder?.equals(ms.me) !== true) ownsName(ms)
+          // A claim that timed out went through after all: the takeover is done.
+          if (pending !== undefined) await cb(ms, 'handleTakeover', pending.previous, [...ms.pidlist])
           return
         }
         ms.holder = ms.confirmed = holder
