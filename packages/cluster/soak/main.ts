@@ -29,7 +29,14 @@ const sleepUntil = async (t: number): Promise<void> => { await new Promise(resol
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`
 
 // `pnpm soak -- --seconds 20` passes the `--` on
-const o = parseOptions(process.argv.slice(2).filter(a => a !== '--'))
+const o = (() => {
+  try {
+    return parseOptions(process.argv.slice(2).filter(a => a !== '--'))
+  } catch (err) {
+    process.stderr.write(`soak: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+})()
 const home = mkdtempSync(join(tmpdir(), 'gen-cluster-soak-'))
 process.on('exit', () => { killAll(); rmSync(home, { recursive: true, force: true }) })
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { process.exit(130) })
