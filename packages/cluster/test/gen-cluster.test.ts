@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { call, exit } from '@gen-cluster/core'
 import type { ExitReason, Pid, ServerTypes } from '@gen-cluster/core'
-import { defineCluster, leader, multiCall, pidlist, startMember, broadcast } from '../src/index.js'
+import { defineCluster, leader, multiCall, pidlist, startGlobal, startMember, broadcast } from '../src/index.js'
 import type { ClusterNode } from '../src/index.js'
 import { done, globalCluster } from './global-kit.js'
 import type { GlobalCluster } from './global-kit.js'
@@ -206,4 +206,30 @@ describe('GenCluster', () => {
     expect(all.every(l => l.length === 3 && JSON.stringify(l) === JSON.stringify(all[0]))).toBe(true)
     expect(await call(started[0] as Pid, { type: 'tag' })).toBe('m1')
   })
+
+  it('runs handleNodeJoined as soon as the joiner\'s node is linked, when it joined through the holder before the mesh was whole', async () => {
+    gc = await globalCluster(['a', 'b', 'c'])
+    await member(gc.n.a as ClusterNode, 'm1')
+    await member(gc.n.b as ClusterNode, 'm2')
+    await member(gc.n.c as ClusterNode, 'm3')
+    await gc.cl.clock.advance(20)
+    log = []
+    // d reaches a (the holder's node) at once, b and c only 300 ms later.
+    const cut = ['b', 'c'].map(x => `${x}@${(gc.n.a as ClusterNode).name.split('@')[1] ?? ''}`)
+    for (const x of cut) gc.cl.net.cut(x, `d@${(gc.n.a as ClusterNode).name.split('@')[1] ?? ''}`)
+    const d = await gc.cl.add('d', ['a'])
+    await gc.cl.until(() => d.nodes().length === 1)
+    await startGlobal(d)
+    await member(d, 'm4')
+    await gc.cl.clock.advance(300)
+    expect(tags()).toEqual(['m1: join(m4) [4]'])
+    for (const x of cut) gc.cl.net.heal(x, `d@${(gc.n.a as ClusterNode).name.split('@')[1] ?? ''}`)
+    const linked = await gc.cl.until(() => d.nodes().length === 3, 5000, 1)
+    const seen = await gc.cl.until(() => tags().length === 3, 5000, 1)
+    // Not left to the next anti-entropy round (every 1000 ms): within a few turns of the links.
+    expect(seen).toBeLessThan(100)
+    expect(tags().slice(1).sort()).toEqual(['m2: nodeJoined(m4) [4]', 'm3: nodeJoined(m4) [4]'])
+    process.stdout.write(`links up ${linked} ms after the heal, handleNodeJoined everywhere ${seen} ms later\n`)
+  })
 })
+

@@ -195,9 +195,20 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       case WATCH:
         if (m.pid instanceof PidClass && typeof m.since === 'number' && has(ms.pidlist, m.pid)) watch(ms, m.pid, m.since)
         return
-      case JOINED:
-        if (m.pid instanceof PidClass && fromHolder(m.holder)) await adopt(ms, [m.pid])
+      case JOINED: {
+        if (!(m.pid instanceof PidClass) || !fromHolder(m.holder)) return
+        // The joiner's node may not be linked to this one yet (the mesh is still forming): wait for
+        // the link a little, as `watch` does, rather than leave the join to anti-entropy.
+        const since = typeof m.since === 'number' ? m.since : clock.now()
+        if (!opts.isConnected(m.pid.node) && clock.now() - since < WATCH_WAIT_MS) {
+          const me = ms.me
+          const again = { ...m, since }
+          clock.setTimeout(() => { send(me, again) }, 20)
+          return
+        }
+        await adopt(ms, [m.pid])
         return
+      }
       case HOLDER:
         if (fromHolder(m.holder)) ms.holder = ms.confirmed = m.holder
         return
