@@ -81,15 +81,23 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
    * WATCH_WAIT_MS; until then it is in the pidlist but unwatched.
    */
   const watch = (ms: MemberState, pid: Pid, since = clock.now()): void => {
-    if (pid.equals(ms.me) || ms.refs.has(pid.key)) return
-    if (opts.isConnected(pid.node) || clock.now() - since > WATCH_WAIT_MS) {
-      ms.refs.set(pid.key, monitor(pid))
-      // A SYNC sent while its node was unreachable was dropped: the holder sends it again now.
-      if (since < clock.now() && ms.holder?.equals(ms.me) === true) send(pid, { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] })
-      return
-    }
+    if (pid.equals(ms.me) || ms.refs.has(pid.key) || laterIfUnlinked(ms, pid.node, since, { type: WATCH, cluster, pid })) return
+    ms.refs.set(pid.key, monitor(pid))
+    // A SYNC sent while its node was unreachable was dropped: the holder sends it again now.
+    if (since < clock.now() && ms.holder?.equals(ms.me) === true) send(pid, { type: SYNC, cluster, holder: ms.me, pidlist: [...ms.pidlist] })
+  }
+
+  /**
+   * True if `node` is not linked to this one yet (a merge or a join can arrive before the mesh is
+   * whole) and it has been so for less than WATCH_WAIT_MS since `since`: then `message`, stamped
+   * with `since`, comes back to this member shortly, to be tried again.
+   */
+  const laterIfUnlinked = (ms: MemberState, node: string, since: number, message: Record<string, unknown>): boolean => {
+    if (opts.isConnected(node) || clock.now() - since > WATCH_WAIT_MS) return false
     const me = ms.me
-    clock.setTimeout(() => { send(me, { type: WATCH, cluster, pid, since }) }, 20)
+    const again = { ...message, since }
+    clock.setTimeout(() => { send(me, again) }, 20)
+    return true
   }
 
   const join = async (ms: MemberState): Promise<void> => {
@@ -197,15 +205,9 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
         return
       case JOINED: {
         if (!(m.pid instanceof PidClass) || !fromHolder(m.holder)) return
-        // The joiner's node may not be linked to this one yet (the mesh is still forming): wait for
-        // the link a little, as `watch` does, rather than leave the join to anti-entropy.
-        const since = typeof m.since === 'number' ? m.since : clock.now()
-        if (!opts.isConnected(m.pid.node) && clock.now() - since < WATCH_WAIT_MS) {
-          const me = ms.me
-          const again = { ...m, since }
-          clock.setTimeout(() => { send(me, again) }, 20)
-          return
-        }
+        // The joiner's node may not be linked to this one yet: wait for the link, as `watch` does,
+        // rather than leave the join to anti-entropy.
+        if (laterIfUnlinked(ms, m.pid.node, typeof m.since === 'number' ? m.since : clock.now(), m)) return
         await adopt(ms, [m.pid])
         return
       }

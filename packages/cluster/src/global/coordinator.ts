@@ -83,7 +83,7 @@ export class Coordinator {
     // Registering a pid again under its own name is true, and keeps the first stamp.
     const entry = held ?? { name: op.name, pid: op.pid, at: op.at }
     if (this.#replica.commit(entry) !== 'ok') return false
-    if (held === undefined) this.#replica.committing.set(op.name, op.pid)
+    if (held === undefined) this.#replica.beginCommit(op.name, op.pid)
     this.#round({ op, entry, fresh: held === undefined, reached: new Set(), rounds: 0 })
     return undefined
   }
@@ -129,7 +129,7 @@ export class Coordinator {
   }
 
   #end (op: CoordinatorOp, answer: RegisterAnswer): void {
-    if (this.#replica.committing.get(op.name)?.equals(op.pid) === true) this.#replica.committing.delete(op.name)
+    this.#replica.endCommit(op.name, op.pid)
     this.#queues.get(op.name)?.shift()
     op.done(answer)
     this.#drain(op.name)

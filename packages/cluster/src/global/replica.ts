@@ -34,7 +34,7 @@ export class Replica {
    * that one is established (its owner holds it), while this one may only have been committed here
    * before this node learnt the table (a node that just joined, coordinating its own registration).
    */
-  readonly committing = new Map<string, Pid>()
+  readonly #committing = new Map<string, Pid>()
   /** The names of a complete SYNC being received, by sender, until its last part. */
   readonly #listed = new Map<string, Set<string>>()
 
@@ -122,6 +122,16 @@ export class Replica {
     else void this.#tellDrop(name, pid)
   }
 
+  /** This node, as coordinator, starts committing a fresh registration of `name` → `pid`. */
+  beginCommit (name: string, pid: Pid): void {
+    this.#committing.set(name, pid)
+  }
+
+  /** The commit of `name` → `pid` ended (done or not). */
+  endCommit (name: string, pid: Pid): void {
+    if (this.#committing.get(name)?.equals(pid) === true) this.#committing.delete(name)
+  }
+
   /**
    * SYNC from `from`: the registrations it owns; `part` of a complete list of them, if given (after
    * its last part, `from` is asked to confirm or drop each of its entries here it did not name).
@@ -129,8 +139,8 @@ export class Replica {
   merge (from: string, entries: readonly Entry[], part?: { readonly part: number, readonly parts: number }): void {
     if (part?.part === 0) this.#listed.set(from, new Set())
     const listed = part === undefined ? undefined : this.#listed.get(from)
-    for (const e of entries) listed?.add(e.name)
     for (const e of entries) {
+      listed?.add(e.name)
       if (e.pid.node !== from) {
         this.#log.warn('SYNC entry for a pid of another node ignored', { from, name: e.name, pid: e.pid.toString() })
         continue
@@ -139,7 +149,7 @@ export class Replica {
       const held = this.lookup(e.name)
       if (held === undefined) this.#put(e.name, e)
       else if (held.pid.equals(e.pid)) continue
-      else if (this.committing.get(e.name)?.equals(held.pid) === true) this.#put(e.name, e)
+      else if (this.#committing.get(e.name)?.equals(held.pid) === true) this.#put(e.name, e)
       else this.#settle(held, e)
     }
     if (part === undefined || part.part !== part.parts - 1) return
@@ -173,7 +183,7 @@ export class Replica {
     // Not a registration this node is still committing: the peer would take it for an established
     // one, and a clash there could displace the registration that the commit is about to find.
     // It is announced once its commit is done (CHECK).
-    const own = this.table.filter(e => this.#fx.isLocal(e.pid) && this.committing.get(e.name)?.equals(e.pid) !== true)
+    const own = this.table.filter(e => this.#fx.isLocal(e.pid) && this.#committing.get(e.name)?.equals(e.pid) !== true)
     const parts = Math.max(1, Math.ceil(own.length / SYNC_CHUNK))
     for (let part = 0; part < parts; part++) {
       this.#sync(node, own.slice(part * SYNC_CHUNK, (part + 1) * SYNC_CHUNK), ask && part === 0, { part, parts })
