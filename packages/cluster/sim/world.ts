@@ -151,7 +151,7 @@ export class World {
     this.dead.add(name)
     const node = this.node(name)
     await node.transport.stop()
-    await node.stop('crash')
+    await node.stop('crash', { graceful: false })
   }
 
   /** Waits for `p`, moving virtual time along 1 ms at a time (up to `maxMs`). */
@@ -173,8 +173,9 @@ export class World {
     return true
   }
 
+  /** Stops every live node cleanly, moving virtual time along while servers run their terminate. */
   async stop (): Promise<void> {
-    for (const [name, node] of this.nodes) if (!this.dead.has(name)) await node.stop()
+    for (const [name, node] of this.nodes) if (!this.dead.has(name)) await this.settle(node.stop(), 60_000)
   }
 }
 

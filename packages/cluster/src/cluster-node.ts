@@ -3,8 +3,8 @@
  * libp2p (or, in tests, over an in-memory transport). Processes of other nodes are then reached with
  * the core API unchanged: `send`, `call`, `cast`, `link`, `monitor`, `exit`.
  */
-import { createNode, forgetNode, Pid } from '@gen-cluster/core'
-import type { Clock, CoreNode, LoggerFactory } from '@gen-cluster/core'
+import { createNode, forgetNode, Pid, stopProcesses } from '@gen-cluster/core'
+import type { AnyGenServer, Clock, CoreNode, LoggerFactory } from '@gen-cluster/core'
 import { stderrLogger, systemClock } from '@gen-cluster/core'
 import { randomInt } from 'node:crypto'
 import { ClusterDistribution } from './distribution.js'
@@ -16,6 +16,7 @@ import type { MembershipInit } from './membership.js'
 import type { MemberInfo } from './protocol.js'
 import { VERSION } from './protocol.js'
 import type { Transport, TransportLimits } from './transport.js'
+import { TypedEventTarget } from './typed-events.js'
 
 /** Options of {@link startNode}. Only `name` is required. */
 export interface ClusterNodeInit extends TransportLimits {
@@ -43,6 +44,11 @@ export interface ClusterNodeInit extends TransportLimits {
   transport?: Transport
   /** The creation, with a custom transport. @default random */
   creation?: number
+  /**
+   * Behaviours this node exposes by name: other nodes may start them here (`startOn`) and upgrade
+   * servers here to them (`upgrade(server, name)`). More with `exposeBehaviour(name, b, { node })`. @default none
+   */
+  behaviours?: Readonly<Record<string, AnyGenServer>>
 }
 
 export interface NodeUpEvent { readonly node: string, readonly info: MemberInfo }
@@ -55,8 +61,23 @@ export interface NodeDownMessage {
   readonly node: string
 }
 
-/** A running cluster node. Events: `node:up`, `node:down`, `node:joining` (CustomEvent with `detail`). */
-export class ClusterNode extends EventTarget {
+/** The events of a {@link ClusterNode}, by name: each a `CustomEvent` with this `detail`. */
+export interface ClusterNodeEvents {
+  /** A node joined the mesh (or came back). */
+  'node:up': NodeUpEvent
+  /** A node left (BYE) or was declared down (`reason`). */
+  'node:down': NodeDownEvent
+  /** This node is dialling a seed (`error` on a failed attempt). */
+  'node:joining': JoiningEvent
+}
+
+/**
+ * A running cluster node. Events (typed, see {@link ClusterNodeEvents}): `node:up`, `node:down`,
+ * `node:joining`.
+ * @example
+ * node.addEventListener('node:down', (e) => { console.log(e.detail.node, e.detail.reason) })
+ */
+export class ClusterNode extends TypedEventTarget<ClusterNodeEvents> {
   readonly core: CoreNode
   readonly transport: Transport
   readonly membership: Membership
@@ -99,19 +120,27 @@ export class ClusterNode extends EventTarget {
 
   /** Called by the membership. */
   nodeUp (info: MemberInfo): void {
-    this.dispatchEvent(new CustomEvent<NodeUpEvent>('node:up', { detail: { node: info.name, info } }))
+    this.emit('node:up', { node: info.name, info })
   }
 
   nodeDown (node: string, reason: string): void {
     for (const pid of this.#nodeMonitors.get(node) ?? []) this.core.send(pid, { type: 'nodedown', node } satisfies NodeDownMessage, undefined)
     this.#nodeMonitors.delete(node)
-    this.dispatchEvent(new CustomEvent<NodeDownEvent>('node:down', { detail: { node, reason } }))
+    this.emit('node:down', { node, reason })
   }
 
-  /** Leaves the cluster (peers see a BYE, not a failure), stops every local process and the transport. */
-  async stop (reason = 'stopping'): Promise<void> {
+  /**
+   * Leaves the cluster cleanly: first stops every local process with `'shutdown'`, newest first
+   * (GenCluster members, then the services started before them: pg, the global registry), so other
+   * nodes see each leave with `'shutdown'` (their `handleLeave`, links, monitors); then says BYE
+   * (peers see a leave, not a failure) and stops the transport. A server gets `timeoutMs` (default
+   * 5000) to run its `terminate`, then is killed. With `graceful: false` every process is ended at
+   * once, as when the OS process dies (for tools and simulations of a crash).
+   */
+  async stop (reason = 'stopping', opts: { timeoutMs?: number, graceful?: boolean } = {}): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    if (opts.graceful !== false) await stopProcesses(this.core, { reason: 'shutdown', timeout: opts.timeoutMs ?? 5000 })
     await this.membership.stop(reason)
     for (const proc of [...this.core.procs.values()]) this.core.terminate(proc, 'shutdown')
     await this.transport.stop()
@@ -150,7 +179,7 @@ export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
     transport = new Libp2pTransport({ privateKey, psk: secret.psk, listen, log: logger('cluster:transport'), maxFrameBytes: init.maxFrameBytes, maxBufferedBytes: init.maxBufferedBytes })
   }
   const distribution = new ClusterDistribution()
-  const core = createNode({ name, creation, clock, distribution, logger })
+  const core = createNode({ name, creation, clock, distribution, logger, behaviours: init.behaviours })
   let membership: Membership | undefined
   try {
     await transport.start((link) => {
@@ -174,7 +203,7 @@ export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
       up: (info) => { node?.nodeUp(info) },
       down: (n, reason) => { node?.nodeDown(n, reason) },
       joining: (address, attempt, error) => {
-        node?.dispatchEvent(new CustomEvent<JoiningEvent>('node:joining', { detail: { address, attempt, error } }))
+        node?.emit('node:joining', { address, attempt, error })
       }
     }
   })

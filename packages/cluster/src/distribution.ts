@@ -3,7 +3,7 @@
  * link to the target's node. The core calls these only for connected nodes.
  */
 import { Pid } from '@gen-cluster/core'
-import type { CallTag, Distribution, DistributionHost, ExitReason, Ref, RemoteName } from '@gen-cluster/core'
+import type { CallTag, Distribution, DistributionHost, ExitReason, Ref, RemoteName, RemoteStartOptions, SystemKind } from '@gen-cluster/core'
 import { Op } from './protocol.js'
 import type { Peer } from './peer.js'
 
@@ -21,6 +21,18 @@ export class ClusterDistribution implements Distribution {
 
   #peer (node: string): Peer | undefined {
     return this.peers.get(node)
+  }
+
+  connectedNodes (): string[] {
+    return [...this.peers.values()].filter(p => !p.hello.hidden).map(p => p.name).sort()
+  }
+
+  system (to: Pid | RemoteName, kind: SystemKind, arg: unknown, tag: CallTag): void {
+    this.#peer(to.node)?.send({ op: Op.System, to: to instanceof Pid ? to : to.name, kind, arg, caller: tag.pid, ref: tag.ref })
+  }
+
+  start (node: string, behaviour: string, arg: unknown, options: RemoteStartOptions, tag: CallTag): void {
+    this.#peer(node)?.send({ op: Op.Start, behaviour, arg, options, caller: tag.pid, ref: tag.ref })
   }
 
   send (to: Pid, message: unknown, from: Pid | undefined): void {

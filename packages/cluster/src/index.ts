@@ -19,7 +19,9 @@
  * Wire protocol: `protocol.ts` and `docs/protocol.md`.
  */
 export { startNode, ClusterNode } from './cluster-node.js'
-export type { ClusterNodeInit, NodeUpEvent, NodeDownEvent, JoiningEvent, NodeDownMessage } from './cluster-node.js'
+export type { ClusterNodeInit, ClusterNodeEvents, NodeUpEvent, NodeDownEvent, JoiningEvent, NodeDownMessage } from './cluster-node.js'
+export { TypedEventTarget } from './typed-events.js'
+export type { TypedListener } from './typed-events.js'
 export type { MembershipInit } from './membership.js'
 export type { MemberInfo } from './protocol.js'
 export { PROTOCOL, ProtocolError } from './protocol.js'

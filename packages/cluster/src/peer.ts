@@ -76,6 +76,8 @@ export class Peer {
       case Op.Link: case Op.Unlink: case Op.Exit: theirs(m.from); mine(m.to); break
       case Op.Monitor: case Op.Demonitor: theirs(m.watcher); mine(m.target); break
       case Op.Down: mine(m.watcher); theirs(m.target); break
+      case Op.System: mine(m.to); theirs(m.caller); break
+      case Op.Start: theirs(m.caller); break
       default: break
     }
   }
@@ -98,6 +100,8 @@ export class Peer {
       case Op.Monitor: host.monitor(m.target, m.watcher, m.ref); break
       case Op.Demonitor: host.demonitor(m.target, m.ref); break
       case Op.Down: host.monitorDown(m.watcher, m.ref, m.target, m.reason); break
+      case Op.System: host.deliverSystem(m.to, m.kind, m.arg, { pid: m.caller, ref: m.ref }); break
+      case Op.Start: host.startExposed(m.behaviour, m.arg, m.options, { pid: m.caller, ref: m.ref }); break
       case Op.Hello: break
     }
   }

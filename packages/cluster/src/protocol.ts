@@ -42,14 +42,22 @@
  * 13. MONITOR `[13, watcher: Pid, target: Pid | name, ref]` / 14. DEMONITOR (same fields)
  * 15. DOWN `[15, watcher: Pid, target: Pid, ref, reason]`
  * 16. BYE `[16, reason]`: the sender leaves the cluster on purpose; do not reconnect to it.
+ * 17. SYSTEM `[17, to: Pid | name, kind, arg, caller: Pid | null, ref]`: a system request to a server
+ *     (`kind` 'getState' | 'stop' | 'upgrade'; `arg` the exit reason for 'stop', `{ behaviour: name,
+ *     extra }` for 'upgrade'), answered with REPLY (the state, `{ from, to }` versions, or the exit
+ *     reason once a stopped server has exited) or REPLY_ERROR.
+ * 18. START `[18, behaviour, arg, options: { name?, link, timeout }, caller: Pid | null, ref]`:
+ *     starts the behaviour the receiver exposes under that name; REPLY with the new pid, or
+ *     REPLY_ERROR (`StartRefusedError` for a name it does not expose, `InitError`, …). With `link`
+ *     the new server is linked to the caller (a LINK follows before the REPLY).
  *
  * A frame that does not decode, has an unknown op, the wrong fields, or addresses a pid of a node
  * other than the receiver, is a protocol error: the receiver closes that one link with a logged
  * reason (the node and its other links carry on). Newer versions understand older ones: a HELLO
  * with a higher version is accepted, and ops this version does not know close the link.
  */
-import { Pid, Ref, isExitReason } from '@gen-cluster/core'
-import type { ExitReason } from '@gen-cluster/core'
+import { MAX_BEHAVIOUR_NAME_BYTES, Pid, Ref, isExitReason } from '@gen-cluster/core'
+import type { ExitReason, RemoteStartOptions, SystemKind } from '@gen-cluster/core'
 import { decode, encode } from './codec.js'
 
 export const PROTOCOL = '/gen-cluster/dist/1.0.0'
@@ -71,7 +79,9 @@ export const Op = {
   Monitor: 13,
   Demonitor: 14,
   Down: 15,
-  Bye: 16
+  Bye: 16,
+  System: 17,
+  Start: 18
 } as const
 
 /** A node as the membership knows it. */
@@ -102,6 +112,8 @@ export type Message =
   | { op: typeof Op.Monitor | typeof Op.Demonitor, watcher: Pid, target: Pid | string, ref: Ref }
   | { op: typeof Op.Down, watcher: Pid, target: Pid, ref: Ref, reason: ExitReason }
   | { op: typeof Op.Bye, reason: string }
+  | { op: typeof Op.System, to: Pid | string, kind: SystemKind, arg: unknown, caller: Pid | undefined, ref: Ref }
+  | { op: typeof Op.Start, behaviour: string, arg: unknown, options: RemoteStartOptions, caller: Pid | undefined, ref: Ref }
 
 /** Thrown for a frame that breaks the protocol; the link it came on is closed. */
 export class ProtocolError extends Error {
@@ -130,6 +142,8 @@ export function frame (m: Message): Uint8Array {
     case Op.Monitor: case Op.Demonitor: return encode([m.op, m.watcher, m.target, m.ref])
     case Op.Down: return encode([Op.Down, m.watcher, m.target, m.ref, m.reason])
     case Op.Bye: return encode([Op.Bye, m.reason])
+    case Op.System: return encode([Op.System, m.to, m.kind, m.arg ?? null, m.caller ?? null, m.ref])
+    case Op.Start: return encode([Op.Start, m.behaviour, m.arg ?? null, startOptions(m.options), m.caller ?? null, m.ref])
   }
 }
 
@@ -172,6 +186,39 @@ function member (v: unknown): MemberInfo {
   return { name: str(v[0], 'name'), creation: int(v[1], 'creation'), peerId: str(v[2], 'peerId'), addresses: addresses as string[] }
 }
 
+function startOptions (o: RemoteStartOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = { link: o.link, timeout: o.timeout === Infinity ? -1 : o.timeout }
+  if (o.name !== undefined) out.name = o.name
+  return out
+}
+
+function behaviourName (v: unknown): string {
+  return typeof v === 'string' && v.length > 0 && Buffer.byteLength(v) <= MAX_BEHAVIOUR_NAME_BYTES ? v : fail('behaviour must be a name of 1 to 255 bytes')
+}
+
+function systemArg (kind: unknown, arg: unknown): { kind: SystemKind, arg: unknown } {
+  if (kind === 'getState') return { kind, arg: undefined }
+  if (kind === 'stop') return { kind, arg: reason(arg) }
+  if (kind === 'upgrade') {
+    const a = arg as { behaviour?: unknown, extra?: unknown } | null
+    if (typeof a !== 'object' || a === null) fail('an upgrade takes { behaviour, extra }')
+    return { kind, arg: { behaviour: behaviourName(a.behaviour), extra: a.extra } }
+  }
+  return fail('kind must be getState, stop or upgrade')
+}
+
+function parseStartOptions (v: unknown): RemoteStartOptions {
+  if (typeof v !== 'object' || v === null) fail('START options must be { name?, link, timeout }')
+  const o = v as { name?: unknown, link?: unknown, timeout?: unknown }
+  if (typeof o.link !== 'boolean') fail('link must be a boolean')
+  const timeout = o.timeout === -1 ? Infinity : int(o.timeout, 'timeout')
+  const n = o.name
+  if (n === undefined) return { link: o.link, timeout }
+  if (typeof n === 'string') return { name: str(n, 'name'), link: o.link, timeout }
+  if (typeof n === 'object' && n !== null) return { name: { global: str((n as { global?: unknown }).global, 'global name') }, link: o.link, timeout }
+  return fail('name must be a string or { global }')
+}
+
 /** Decodes and checks one frame. Throws `ProtocolError` (or the codec's `DecodeError`). */
 export function parse (bytes: Uint8Array): Message {
   const v = decode(bytes)
@@ -209,6 +256,14 @@ export function parse (bytes: Uint8Array): Message {
       return { op: v[0], watcher: pid(v[1], 'watcher'), target: pidOrName(v[2], 'target'), ref: ref(v[3]) }
     case Op.Down: arity(5); return { op: Op.Down, watcher: pid(v[1], 'watcher'), target: pid(v[2], 'target'), ref: ref(v[3]), reason: reason(v[4]) }
     case Op.Bye: arity(2); return { op: Op.Bye, reason: typeof v[1] === 'string' ? v[1].slice(0, 1024) : 'leaving' }
+    case Op.System: {
+      arity(6)
+      const { kind, arg } = systemArg(v[2], v[3])
+      return { op: Op.System, to: pidOrName(v[1], 'to'), kind, arg, caller: optPid(v[4], 'caller'), ref: ref(v[5]) }
+    }
+    case Op.Start:
+      arity(6)
+      return { op: Op.Start, behaviour: behaviourName(v[1]), arg: v[2] ?? undefined, options: parseStartOptions(v[3]), caller: optPid(v[4], 'caller'), ref: ref(v[5]) }
     default: return fail(`unknown op ${typeof v[0] === 'number' ? v[0] : typeof v[0]}`)
   }
 }

@@ -28,6 +28,8 @@ function setup (): { host: DistributionHost, tags: CallTag[], mons: Ref[], core:
   const d: Distribution = {
     attach (h) { host = h },
     isConnected: () => true,
+    connectedNodes: () => [],
+    system () {}, start () {},
     send () {}, sendNamed () {}, cast () {}, reply () {}, replyError () {},
     call (_to, _r, tag) { tags.push(tag) },
     link () {}, unlink () {}, exit () {}, demonitor () {}, down () {},

@@ -47,7 +47,20 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ op: fc.constant(Op.Exit), from: pidArb, to: pidArb, reason: reasonArb, linked: fc.boolean() }),
   fc.record({ op: fc.constantFrom(Op.Monitor, Op.Demonitor), watcher: pidArb, target: pidOrName, ref: refArb }),
   fc.record({ op: fc.constant(Op.Down), watcher: pidArb, target: pidArb, ref: refArb, reason: reasonArb }),
-  fc.record({ op: fc.constant(Op.Bye), reason: fc.string({ maxLength: 10 }) })
+  fc.record({ op: fc.constant(Op.Bye), reason: fc.string({ maxLength: 10 }) }),
+  fc.oneof(
+    fc.record({ op: fc.constant(Op.System), to: pidOrName, kind: fc.constant('getState'), arg: fc.constant(undefined), caller: optPid, ref: refArb }),
+    fc.record({ op: fc.constant(Op.System), to: pidOrName, kind: fc.constant('stop'), arg: reasonArb, caller: optPid, ref: refArb }),
+    fc.record({ op: fc.constant(Op.System), to: pidOrName, kind: fc.constant('upgrade'), arg: fc.record({ behaviour: nameArb, extra: valueArb }), caller: optPid, ref: refArb })
+  ),
+  fc.record({
+    op: fc.constant(Op.Start),
+    behaviour: nameArb,
+    arg: valueArb,
+    options: fc.record({ link: fc.boolean(), timeout: fc.oneof(fc.nat(), fc.constant(Infinity)), name: fc.option(fc.oneof(nameArb, fc.record({ global: nameArb })), { nil: undefined }) }),
+    caller: optPid,
+    ref: refArb
+  })
 ) as fc.Arbitrary<Message>
 
 export const validFrame = messageArb.map(frame)

@@ -60,6 +60,8 @@ function recordingHost (calls: HostCall[]): DistributionHost {
     deliverNamed: rec('deliverNamed'),
     deliverCast: rec('deliverCast'),
     deliverCall: rec('deliverCall'),
+    deliverSystem: rec('deliverSystem'),
+    startExposed: rec('startExposed'),
     callReplied: rec('callReplied'),
     callFailed: rec('callFailed'),
     exitSignal: rec('exitSignal'),
@@ -92,6 +94,8 @@ function dropping (): Distribution & { host?: DistributionHost } {
   const d: Distribution & { host?: DistributionHost } = {
     attach (host) { d.host = host },
     isConnected: (node) => node === PEER,
+    connectedNodes: () => [PEER],
+    system () {}, start () {},
     send () {}, sendNamed () {}, cast () {}, call () {}, reply () {}, replyError () {},
     link () {}, unlink () {}, exit () {}, monitor () {}, demonitor () {}, down () {}
   }

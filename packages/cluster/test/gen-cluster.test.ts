@@ -107,6 +107,23 @@ describe('GenCluster', () => {
     expect(await lists([m2, m3])).toEqual([['m2', 'm3'], ['m2', 'm3']])
   })
 
+  it('sees the members of a node that stops cleanly leave with shutdown, not noconnection, and takes over', async () => {
+    gc = await globalCluster(['a', 'b', 'c'])
+    await member(gc.n.a as ClusterNode, 'm1')
+    const m2 = await member(gc.n.b as ClusterNode, 'm2')
+    const m3 = await member(gc.n.c as ClusterNode, 'm3')
+    log = []
+    const stopping = (gc.n.a as ClusterNode).stop()
+    gc.cl.nodes.delete('a')
+    await done(gc.cl, stopping)
+    await gc.cl.until(() => tags().some(l => l.startsWith('m2: takeover')), 5000, 5)
+    await gc.cl.clock.advance(50)
+    expect(tags().filter(l => l.includes('leave')).sort()).toEqual(['m2: leave(m1, shutdown) [2]', 'm3: leave(m1, shutdown) [2]'])
+    expect(tags().filter(l => l.includes('takeover'))).toEqual(['m2: takeover(m1) [2]'])
+    expect(leader(gc.n.c as ClusterNode, 'c')?.equals(m2)).toBe(true)
+    expect(await lists([m2, m3])).toEqual([['m2', 'm3'], ['m2', 'm3']])
+  })
+
   it('merges the pidlists after a partition heals: one holder, handleNodeJoined for the members each side had not seen, identical pidlists', async () => {
     gc = await globalCluster(['a', 'b', 'c', 'd'])
     const m1 = await member(gc.n.a as ClusterNode, 'm1')

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { memCluster } from './helpers.js'
+import { forgetNode } from '@gen-cluster/core'
 import type { MemCluster } from './helpers.js'
 import type { NodeDownEvent } from '../src/index.js'
 
@@ -89,6 +90,7 @@ describe('membership over an in-memory network', () => {
     a.addEventListener('node:up', (e) => { ups.push((e as CustomEvent<{ info: { creation: number } }>).detail.info.creation) })
     // The old run vanishes without a word (kill -9): its transport is stopped, then it comes back.
     await b1.transport.stop()
+    forgetNode(b1.core)
     c.nodes.delete('b')
     await c.until(() => a.nodes().length === 0, 5000)
     const b2 = await c.add('b', ['a'], { creation: 2 })

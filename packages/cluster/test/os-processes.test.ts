@@ -10,7 +10,7 @@ import { call, monitor, Pid, silentLogger } from '@gen-cluster/core'
 import type { DownMessage, IdentityTuple } from '@gen-cluster/core'
 import { probe } from '@gen-cluster/core/testing'
 import { startNode } from '../src/index.js'
-import type { ClusterNode, NodeDownEvent, NodeUpEvent } from '../src/index.js'
+import type { ClusterNode, ClusterNodeEvents } from '../src/index.js'
 import { endChildren, startChild } from './child.js'
 
 const SECRET = 'a0'.repeat(32)
@@ -25,11 +25,11 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true })
 })
 
-function waitEvent<T> (node: ClusterNode, type: string, match: (d: T) => boolean, timeoutMs = 15_000): Promise<T> {
+function waitEvent<K extends keyof ClusterNodeEvents> (node: ClusterNode, type: K, match: (d: ClusterNodeEvents[K]) => boolean, timeoutMs = 15_000): Promise<ClusterNodeEvents[K]> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => { node.removeEventListener(type, h); reject(new Error(`no ${type} within ${timeoutMs} ms`)) }, timeoutMs)
-    const h = (e: Event): void => {
-      const d = (e as CustomEvent<T>).detail
+    const h = (e: CustomEvent<ClusterNodeEvents[K]>): void => {
+      const d = e.detail
       if (match(d)) { clearTimeout(t); node.removeEventListener(type, h); resolve(d) }
     }
     node.addEventListener(type, h)
@@ -38,7 +38,7 @@ function waitEvent<T> (node: ClusterNode, type: string, match: (d: T) => boolean
 
 async function cluster (): Promise<{ a: ClusterNode, b: ReturnType<typeof startChild>, counter: Pid }> {
   a = await startNode({ name: 'a@test', home, secret: SECRET, logger: silentLogger })
-  const up = waitEvent<NodeUpEvent>(a, 'node:up', d => d.node === 'b@test')
+  const up = waitEvent(a, 'node:up', d => d.node === 'b@test')
   const b = startChild(['--name', 'b@test', '--home', home, '--secret', SECRET, '--seed', a.addresses[0] as string])
   const ready = await b.next(e => e.event === 'ready')
   await up
@@ -62,7 +62,7 @@ describe('nodes as OS processes', () => {
   it('detects a paused node (SIGSTOP) by heartbeats, and sees it reconnect and announced again after SIGCONT', async () => {
     const { a, b } = await cluster()
     await new Promise(resolve => setTimeout(resolve, 1500))
-    const down = waitEvent<NodeDownEvent>(a, 'node:down', d => d.node === 'b@test')
+    const down = waitEvent(a, 'node:down', d => d.node === 'b@test')
     const stoppedAt = performance.now()
     b.signal('SIGSTOP')
     const d = await down
@@ -70,7 +70,7 @@ describe('nodes as OS processes', () => {
     process.stdout.write(`paused node detected after ${detectedMs.toFixed(0)} ms (${d.reason})\n`)
     expect(d.reason).toMatch(/heartbeat/)
     expect(detectedMs).toBeLessThan(4000)
-    const up = waitEvent<NodeUpEvent>(a, 'node:up', u => u.node === 'b@test')
+    const up = waitEvent(a, 'node:up', u => u.node === 'b@test')
     b.signal('SIGCONT')
     await up
     expect(a.nodes()).toEqual(['b@test'])
@@ -80,7 +80,7 @@ describe('nodes as OS processes', () => {
     const { a, b, counter } = await cluster()
     await new Promise(resolve => setTimeout(resolve, 1500))
     const downs: string[] = []
-    a.addEventListener('node:down', (e) => { downs.push((e as CustomEvent<NodeDownEvent>).detail.node) })
+    a.addEventListener('node:down', (e) => { downs.push(e.detail.node) })
     b.proc.stdin?.write('block 1000\n')
     await b.next(e => e.event === 'unblocked')
     const until = performance.now() + 1000
@@ -95,10 +95,10 @@ describe('nodes as OS processes', () => {
   it('restarts a node with the same identity: same peer id, higher creation, and pids of the old run get noproc', async () => {
     const { a, b, counter } = await cluster()
     const first = await b.next(e => e.event === 'ready')
-    const down = waitEvent<NodeDownEvent>(a, 'node:down', d => d.node === 'b@test')
+    const down = waitEvent(a, 'node:down', d => d.node === 'b@test')
     await b.end()
     expect((await down).reason).toMatch(/left/)
-    const up = waitEvent<NodeUpEvent>(a, 'node:up', d => d.node === 'b@test')
+    const up = waitEvent(a, 'node:up', d => d.node === 'b@test')
     const b2 = startChild(['--name', 'b@test', '--home', home, '--secret', SECRET, '--seed', a.addresses[0] as string])
     const second = await b2.next(e => e.event === 'ready')
     await up

@@ -159,4 +159,18 @@ describe('remote processes over the cluster', () => {
     expect(d2.pid).toEqual({ name: 'svc', node: a.name })
     expect(d2.reason).toBe('shutdown')
   })
+
+  it('keeps an exit signal and the messages sent after it in order across nodes: EXIT first', async () => {
+    const { a, b } = await twoNodes()
+    const trapper = probe(a.core, { trapExit: true })
+    const sender = probe(b.core)
+    sender.run(() => {
+      send(trapper.pid, 'before')
+      exit(trapper.pid, 'shutdown')
+      send(trapper.pid, 'after')
+      cast(trapper.pid, { type: 'late' })
+    })
+    await c.until(() => trapper.messages.length === 4)
+    expect(trapper.messages.slice(0, 3)).toEqual(['before', { type: 'EXIT', from: sender.pid, reason: 'shutdown' }, 'after'])
+  })
 })

@@ -1,96 +1,31 @@
 /**
  * The process API: spawn, send, self, names, links, monitors and exit signals.
  *
- * These functions act on the *current node*: the node of the calling process, or the default node
- * (`nonode@nohost`, made on first use) for code outside any process. Nodes made with `createNode`
- * have the same functions as methods, through {@link NodeApi}.
+ * These functions act on a node chosen by one rule (`realm.ts`): `{ node }` when given, else the
+ * calling process's node, else (outside any process) the node the destination names when it runs
+ * here, else the only node of this OS process; with several and nothing to choose, they throw
+ * `AmbiguousNodeError`.
  */
 import type { RemoteName } from './distribution.js'
 import { NotInProcessError } from './errors.js'
 import type { ExitReason } from './exit-reason.js'
 import { isExitReason } from './exit-reason.js'
 import type { Dest } from './names.js'
-import type { NodeInit, SpawnOptions } from './node.js'
-import { CoreNode } from './node.js'
+import type { SpawnOptions, CoreNode } from './node.js'
 import { Pid } from './pid.js'
 import type { Ref } from './pid.js'
-import { Proc } from './process.js'
-import { currentProcess, runAs } from './scheduler.js'
+import type { Proc } from './process.js'
+import { actingNode, currentProc } from './realm.js'
+import type { NodeOption, NodeRef } from './realm.js'
+import { runAs } from './scheduler.js'
 import * as signals from './signals.js'
 
-let defaultNodeInstance: CoreNode | undefined
-/** The nodes of this realm, by name, so code outside any process reaches a pid's own node. */
-const realm = new Map<string, CoreNode>()
+export { createNode, defaultNode, forgetNode, currentProc } from './realm.js'
+export type { NodeRef, NodeOption } from './realm.js'
 
-/** Makes a node. Most programs use the default node and never call this; tests and clusters make several. */
-export function createNode (init?: NodeInit): CoreNode {
-  const node = new CoreNode(init)
-  realm.set(node.name, node)
-  lastPid = undefined
-  lastNode = undefined
-  return node
-}
-
-/** The node used by code outside any process. */
-export function defaultNode (): CoreNode {
-  if (defaultNodeInstance === undefined) {
-    defaultNodeInstance = new CoreNode()
-    if (!realm.has(defaultNodeInstance.name)) realm.set(defaultNodeInstance.name, defaultNodeInstance)
-  }
-  return defaultNodeInstance
-}
-
-/** Forgets `node` (after its processes are gone); its name can be used again. */
-let lastPid: unknown
-let lastNode: CoreNode | undefined
-
-export function forgetNode (node: CoreNode): void {
-  lastPid = undefined
-  lastNode = undefined
-  if (realm.get(node.name) === node) realm.delete(node.name)
-  if (defaultNodeInstance === node) defaultNodeInstance = undefined
-}
-
-/**
- * The node that acts for the caller towards `dest`: the calling process's node; outside any process,
- * the node of `dest` if it is a pid of a node of this realm, else the default node.
- */
-export function nodeFor (dest: unknown, caller: Proc | undefined = currentProc()): CoreNode {
-  if (caller !== undefined) return caller.node
-  let pid = dest
-  if (typeof dest === 'object' && dest !== null && 'global' in dest) {
-    // Outside any process: the first node of this realm whose global registry knows the name.
-    const name = (dest as { global: unknown }).global
-    for (const n of realm.values()) {
-      if (n.globalRegistry !== undefined && typeof name === 'string' && n.globalRegistry.whereisName(name) !== undefined) return n
-    }
-  }
-  if (typeof dest === 'object' && dest !== null && 'via' in dest) {
-    const via = (dest as { via: { whereisName?: (name: string) => Pid | undefined }, name: string })
-    pid = typeof via.via?.whereisName === 'function' ? via.via.whereisName(via.name) : undefined
-  }
-  if (pid instanceof Pid) {
-    // A sender often talks to the same pid many times in a row: remember the last answer.
-    if (pid === lastPid && lastNode !== undefined) return lastNode
-    const n = realm.get(pid.node)
-    if (n !== undefined && n.creation === pid.creation) {
-      lastPid = pid
-      lastNode = n
-      return n
-    }
-  }
-  return defaultNode()
-}
-
-/** The calling process, if any. */
-export function currentProc (): Proc | undefined {
-  const p = currentProcess()
-  return p instanceof Proc ? p : undefined
-}
-
-/** The node of the calling process, or the default node. */
-export function currentNode (): CoreNode {
-  return currentProc()?.node ?? defaultNode()
+/** The node `api` acts on when nothing names one: the calling process's, else the only node here. */
+export function currentNode (api = 'this API', explicit?: NodeRef): CoreNode {
+  return actingNode(api, undefined, explicit)
 }
 
 function mustProc (api: string): Proc {
@@ -122,7 +57,7 @@ export interface ProcessContext {
  */
 export function spawn (fn: (ctx: ProcessContext) => unknown, opts: SpawnOptions = {}): Pid {
   if (typeof fn !== 'function') throw new TypeError('spawn: expected a function')
-  const n = opts.node ?? currentNode()
+  const n = actingNode('spawn', undefined, opts.node)
   const parent = opts.link === true ? mustProc('spawn({ link: true })') : undefined
   const proc = n.newProc(null)
   proc.trapExit = opts.trapExit === true
@@ -154,31 +89,32 @@ export function self (): Pid {
  * Sends `message` to `dest`. A message to a dead pid, or to a node that is not connected, is dropped
  * silently, as in Erlang; a message to an unregistered name throws `NoProcError`.
  */
-export function send (dest: Dest, message: unknown): void {
+export function send (dest: Dest, message: unknown, opts?: NodeOption): void {
   const caller = currentProc()
   // Code of a killed process may still run after an await; a dead process sends nothing.
   if (caller !== undefined && !caller.alive) return
-  nodeFor(dest, caller).send(dest, message, caller?.pid)
+  const node = actingNode('send', dest, opts?.node, caller)
+  node.send(dest, message, caller?.node === node ? caller.pid : undefined)
 }
 
-/** Registers `pid` under `name` on the pid's node (which must be a node of this realm). */
-export function register (name: string, pid: Pid): void {
-  nodeFor(pid).register(name, pid)
+/** Registers `pid` (a process of the acting node) under `name` on that node. */
+export function register (name: string, pid: Pid, opts?: NodeOption): void {
+  actingNode('register', pid, opts?.node).register(name, pid)
 }
 
-/** Removes a name of the current node (the calling process's, else the default node). */
-export function unregister (name: string): boolean {
-  return currentNode().unregister(name)
+/** Removes a locally registered name of the acting node; false if it was not registered. */
+export function unregister (name: string, opts?: NodeOption): boolean {
+  return actingNode('unregister', undefined, opts?.node).unregister(name)
 }
 
-/** The pid registered under `name` on the current node (the calling process's, else the default node). */
-export function whereis (name: string): Pid | undefined {
-  return currentNode().whereis(name)
+/** The pid registered under `name` on the acting node. */
+export function whereis (name: string, opts?: NodeOption): Pid | undefined {
+  return actingNode('whereis', undefined, opts?.node).whereis(name)
 }
 
-/** The locally registered names. */
-export function registered (): string[] {
-  return [...currentNode().names.keys()]
+/** The names registered on the acting node. */
+export function registered (opts?: NodeOption): string[] {
+  return [...actingNode('registered', undefined, opts?.node).names.keys()]
 }
 
 /** Links the calling process with `pid`. */
@@ -209,13 +145,13 @@ export function demonitor (ref: Ref, opts: { flush?: boolean } = {}): boolean {
   return signals.demonitor(p.node, p, ref, opts.flush === true)
 }
 
-/** Sends an exit signal to `pid` (`'kill'` cannot be trapped). Outside a process, the sender is the node's root pid. */
-export function exit (pid: Pid, reason: ExitReason): void {
+/** Sends an exit signal to `pid` (`'kill'` cannot be trapped). Outside a process, the sender is the acting node's root pid. */
+export function exit (pid: Pid, reason: ExitReason, opts?: NodeOption): void {
   if (!(pid instanceof Pid)) throw new TypeError('exit: expected a Pid')
   if (!isExitReason(reason)) throw new TypeError('exit: reason must be an exit reason: normal, shutdown, { shutdown }, kill, killed, noproc, noconnection or an Error')
   const p = currentProc()
-  const node = nodeFor(pid)
-  signals.sendExit(node, p?.pid ?? node.rootPid, pid, reason, false)
+  const node = actingNode('exit', pid, opts?.node, p)
+  signals.sendExit(node, p?.node === node ? p.pid : node.rootPid, pid, reason, false)
 }
 
 /** Sets whether the calling process traps exits; returns the previous setting. */
@@ -226,17 +162,18 @@ export function trapExit (flag: boolean): boolean {
   return prev
 }
 
-/** A new unique reference. */
-export function makeRef (): Ref {
-  return currentNode().makeRef()
+/** A new unique reference, made by the acting node. */
+export function makeRef (opts?: NodeOption): Ref {
+  return actingNode('makeRef', undefined, opts?.node).makeRef()
 }
 
-/** True if `pid` is a live process of the current node. */
-export function isAlive (pid: Pid): boolean {
-  return currentNode().lookup(pid) !== undefined
+/** True if `pid` is a live process of its node, which must run in this OS process (Erlang's `is_process_alive`). */
+export function isAlive (pid: Pid, opts?: NodeOption): boolean {
+  if (!(pid instanceof Pid)) throw new TypeError('isAlive: expected a Pid')
+  return actingNode('isAlive', pid, opts?.node).lookup(pid) !== undefined
 }
 
-/** Pids of the processes of the current node. */
-export function processes (): Pid[] {
-  return [...currentNode().procs.values()].map(p => p.pid)
+/** Pids of the processes of the acting node. */
+export function processes (opts?: NodeOption): Pid[] {
+  return [...actingNode('processes', undefined, opts?.node).procs.values()].map(p => p.pid)
 }

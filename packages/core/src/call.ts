@@ -19,6 +19,7 @@ import { Pid } from './pid.js'
 import type { Ref } from './pid.js'
 import { Proc } from './process.js'
 import type { Waiter } from './process.js'
+import type { NodeRef } from './realm.js'
 
 /** Options of `call`. */
 export interface CallOptions {
@@ -29,6 +30,11 @@ export interface CallOptions {
   timeout?: number
   /** Ends the call early with `CallAbortedError`. */
   signal?: AbortSignal
+  /**
+   * The node the call is made from (a core node or a `ClusterNode`); needed outside any process only
+   * when several nodes run in this OS process. @default the calling process's node, else the only node here
+   */
+  node?: NodeRef
 }
 
 export const DEFAULT_CALL_TIMEOUT = 5000
@@ -181,17 +187,20 @@ export class RemoteCall {
   readonly target: string
   readonly #resolve: (value: unknown) => void
   readonly #reject: (err: Error) => void
+  readonly #timedOut: (target: string, timeout: number) => Error
   #timer: TimerHandle | undefined = undefined
   #signal: AbortSignal | undefined = undefined
   #timeout = 0
 
-  constructor (node: CoreNode, to: string, target: string, resolve: (value: unknown) => void, reject: (err: Error) => void) {
+  constructor (node: CoreNode, to: string, target: string, resolve: (value: unknown) => void, reject: (err: Error) => void,
+    timedOut: (target: string, timeout: number) => Error = (t, ms) => new CallTimeoutError(t, ms)) {
     this.node = node
     this.ref = node.makeRef()
     this.to = to
     this.target = target
     this.#resolve = resolve
     this.#reject = reject
+    this.#timedOut = timedOut
   }
 
   arm (timeout: number, signal: AbortSignal | undefined): void {
@@ -205,7 +214,7 @@ export class RemoteCall {
 
   readonly onTimeout = (): void => {
     this.#timer = undefined
-    this.fail(new CallTimeoutError(this.target, this.#timeout))
+    this.fail(this.#timedOut(this.target, this.#timeout))
   }
 
   readonly onAbort = (): void => { this.fail(new CallAbortedError(this.target, this.#signal?.reason)) }
@@ -226,14 +235,20 @@ export class RemoteCall {
   }
 }
 
-export function checkCallOptions (opts: CallOptions | number | undefined): { timeout: number, signal: AbortSignal | undefined } {
-  if (opts === undefined) return { timeout: DEFAULT_CALL_TIMEOUT, signal: undefined }
-  const o = typeof opts === 'number' ? { timeout: opts } : opts
-  const timeout = o.timeout ?? DEFAULT_CALL_TIMEOUT
+/** Checks a timeout (ms, or Infinity); throws a `TypeError` that states the rule otherwise. */
+export function checkTimeout (api: string, timeout: unknown): number {
   if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new TypeError(`call: timeout must be a non-negative number of milliseconds or Infinity, got ${String(timeout)}`)
+    throw new TypeError(`${api}: timeout must be a non-negative number of milliseconds or Infinity, got ${typeof timeout === 'number' ? String(timeout) : typeof timeout}`)
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError('call: signal must be an AbortSignal')
+  return timeout
+}
+
+export function checkCallOptions (opts: CallOptions | number | undefined, api = 'call', fallback = DEFAULT_CALL_TIMEOUT): { timeout: number, signal: AbortSignal | undefined } {
+  if (opts === undefined) return { timeout: fallback, signal: undefined }
+  if (typeof opts !== 'number' && (typeof opts !== 'object' || opts === null)) throw new TypeError(`${api}: options must be a number of milliseconds or { timeout?, signal?, node? }`)
+  const o = typeof opts === 'number' ? { timeout: opts } : opts
+  const timeout = checkTimeout(api, o.timeout === undefined ? fallback : o.timeout)
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`${api}: signal must be an AbortSignal`)
   return { timeout, signal: o.signal }
 }
 
@@ -266,17 +281,37 @@ export function call (node: CoreNode, dest: Dest, request: unknown, opts: CallOp
 }
 
 function callRemote (node: CoreNode, target: Pid | RemoteName, request: unknown, timeout: number, signal: AbortSignal | undefined, caller: Pid | undefined): Promise<unknown> {
-  if (!node.distribution.isConnected(target.node)) return Promise.reject(new NodeDownError(target.node))
+  return requestRemote(node, target.node, target instanceof Pid ? target.toString() : describe(target), { timeout, signal, caller },
+    (tag) => { node.distribution.call(target, request, tag) })
+}
+
+/** What a request to another node needs besides its content. */
+export interface RemoteRequestOptions {
+  readonly timeout: number
+  readonly signal?: AbortSignal | undefined
+  /** The calling process (undefined outside a process). */
+  readonly caller: Pid | undefined
+  /** The error of a timeout. @default `CallTimeoutError` */
+  readonly timedOut?: (target: string, timeout: number) => Error
+}
+
+/**
+ * Sends a request to node `to` with `send(tag)` and waits for its answer (REPLY or REPLY_ERROR with
+ * the tag's ref), its timeout, its signal, or the node going down: it always ends.
+ */
+export function requestRemote (node: CoreNode, to: string, target: string, opts: RemoteRequestOptions, send: (tag: CallTag) => void): Promise<unknown> {
+  if (!node.distribution.isConnected(to)) return Promise.reject(new NodeDownError(to))
+  if (opts.signal?.aborted === true) return Promise.reject(new CallAbortedError(target, opts.signal.reason))
   let rc!: RemoteCall
   const promise = new Promise<unknown>((resolve, reject) => {
-    rc = new RemoteCall(node, target.node, target instanceof Pid ? target.toString() : describe(target), resolve, reject)
+    rc = new RemoteCall(node, to, target, resolve, reject, opts.timedOut)
   })
   node.remoteCalls.set(rc.ref.id, rc)
-  rc.arm(timeout, signal)
+  rc.arm(opts.timeout, opts.signal)
   try {
-    node.distribution.call(target, request, { pid: caller, ref: rc.ref })
+    send({ pid: opts.caller, ref: rc.ref })
   } catch (err) {
-    // The request cannot cross (it does not encode, or is too large): the call ends with that error.
+    // The request cannot cross (it does not encode, or is too large): it ends with that error.
     rc.fail(err as Error)
   }
   return promise

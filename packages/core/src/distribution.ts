@@ -26,12 +26,33 @@ export interface CallTag {
   readonly ref: Ref
 }
 
+/** The system requests a server answers between two messages: OTP's `sys` for gen_server. */
+export type SystemKind = 'getState' | 'stop' | 'upgrade'
+
+/**
+ * What a system request carries to another node: for `stop` the exit reason; for `upgrade` the
+ * name under which that node exposes the new behaviour, and `extra` for `codeChange`.
+ */
+export type SystemArg = unknown
+
+/** Options of a start on another node (`startOn`), as they cross. */
+export interface RemoteStartOptions {
+  /** A local name on that node, or `{ global }`. */
+  readonly name?: string | { readonly global: string }
+  /** Link the new server to the caller (set before `init` runs). */
+  readonly link: boolean
+  /** Milliseconds `init` may take. */
+  readonly timeout: number
+}
+
 /** Ways out of the node. Each method is called only for a node for which `isConnected` was true. */
 export interface Distribution {
   /** Called once by the node that uses this distribution. */
   attach(host: DistributionHost): void
   /** True if messages can be sent to `node` now. */
   isConnected(node: string): boolean
+  /** The nodes connected now (visible ones: not hidden tools), for `multiCall` and `abcast`. */
+  connectedNodes(): string[]
   send(to: Pid, message: unknown, from: Pid | undefined): void
   sendNamed(to: RemoteName, message: unknown, from: Pid | undefined): void
   /** A GenServer cast (to a pid, or a name on that node). */
@@ -42,6 +63,14 @@ export interface Distribution {
    * exist or exits before replying, so no monitor needs to cross for a call.
    */
   call(to: Pid | RemoteName, request: unknown, tag: CallTag): void
+  /**
+   * A system request to a server of another node; it ends as a call does, through `host.callReplied`
+   * (the state, the upgrade result, or the exit reason once a stopped server has exited) or
+   * `host.callFailed`.
+   */
+  system(to: Pid | RemoteName, kind: SystemKind, arg: SystemArg, tag: CallTag): void
+  /** Starts the behaviour `node` exposes as `behaviour`; ends as a call, with the new pid. */
+  start(node: string, behaviour: string, arg: unknown, opts: RemoteStartOptions, tag: CallTag): void
   /** Replies to a caller on another node. */
   reply(tag: CallTag, value: unknown): void
   /** Ends a caller's call on another node with an error (e.g. `UnknownRequestError`). */
@@ -64,6 +93,10 @@ export interface DistributionHost {
   deliverNamed(name: string, message: unknown): void
   deliverCast(to: Pid | string, message: unknown): void
   deliverCall(to: Pid | string, request: unknown, tag: CallTag): void
+  /** A system request from another node for a server here; answered through `reply` / `replyError`. */
+  deliverSystem(to: Pid | string, kind: SystemKind, arg: SystemArg, tag: CallTag): void
+  /** A start of an exposed behaviour asked by another node; answered with the pid or an error. */
+  startExposed(behaviour: string, arg: unknown, opts: RemoteStartOptions, tag: CallTag): void
   /** A reply from node `from`; ignored unless the call with `ref` went to that node. */
   callReplied(ref: Ref, value: unknown, from: string): void
   callFailed(ref: Ref, error: Error, from: string): void
@@ -86,6 +119,9 @@ export function localOnly (): Distribution {
   return {
     attach () {},
     isConnected: () => false,
+    connectedNodes: () => [],
+    system: unreachable,
+    start: unreachable,
     send: unreachable,
     sendNamed: unreachable,
     cast: unreachable,

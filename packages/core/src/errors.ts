@@ -66,6 +66,40 @@ export class BadReturnError extends Error {
   }
 }
 
+/**
+ * Thrown when code outside any process uses an API that must act on some node, and nothing says which:
+ * several nodes run in this OS process. Pass `{ node }` (a core node or a `ClusterNode`), or make the
+ * call from a process.
+ */
+export class AmbiguousNodeError extends Error {
+  override name = 'AmbiguousNodeError' as const
+  readonly nodes: readonly string[]
+  constructor (api: string, nodes: readonly string[]) {
+    super(`${api} was used outside any process, and this OS process runs ${nodes.length} nodes (${nodes.join(', ')}): say which one acts with { node } (a core node or a ClusterNode), or make the call from a process`)
+    this.nodes = nodes
+  }
+}
+
+/** Thrown when a `node` option is not a core node or something that holds one (a `ClusterNode`). */
+export class InvalidNodeError extends TypeError {
+  override name = 'InvalidNodeError' as const
+  readonly value: unknown
+  constructor (api: string, value: unknown) {
+    super(`${api}: node must be a core node (createNode) or a ClusterNode (startNode), got ${value === null ? 'null' : typeof value}`)
+    this.value = value
+  }
+}
+
+/** Thrown by `createNode` (and so `startNode`) when a node of that name already runs in this OS process. */
+export class NodeNameInUseError extends Error {
+  override name = 'NodeNameInUseError' as const
+  readonly nodeName: string
+  constructor (name: string) {
+    super(`a node named ${JSON.stringify(name)} already runs in this OS process: node names are unique (stop it first, or pick another name)`)
+    this.nodeName = name
+  }
+}
+
 /** Thrown when an API that needs a calling process (`self`, `link`, `monitor`, `receive`...) is used outside one. */
 export class NotInProcessError extends Error {
   override name = 'NotInProcessError' as const
@@ -101,6 +135,31 @@ export class InitError extends Error {
   constructor (reason: ExitReason) {
     super(`init failed: ${formatReason(reason)}`, { cause: reason instanceof Error ? reason : undefined })
     this.reason = reason
+  }
+}
+
+/** Thrown by `start` when `init` did not return within the start's `timeout`: the server was killed. */
+export class StartTimeoutError extends Error {
+  override name = 'StartTimeoutError' as const
+  readonly timeout: number
+  constructor (timeout: number) {
+    super(`init did not return within ${timeout} ms; the server was killed`)
+    this.timeout = timeout
+  }
+}
+
+/**
+ * Thrown by `startOn` (and a remote `upgrade`) when the node does not expose a behaviour under that
+ * name: a node starts for others only what it lists (`behaviours` option, `exposeBehaviour`).
+ */
+export class StartRefusedError extends Error {
+  override name = 'StartRefusedError' as const
+  readonly behaviour: string
+  readonly node: string
+  constructor (behaviour: string, node: string) {
+    super(`node ${node} exposes no behaviour named ${JSON.stringify(behaviour)} (it lists what others may start or upgrade to with exposeBehaviour or the behaviours option)`)
+    this.behaviour = behaviour
+    this.node = node
   }
 }
 
@@ -230,6 +289,20 @@ export class ChildRunningError extends Error {
   readonly childId: string
   constructor (childId: string) {
     super(`child ${JSON.stringify(childId)} is running; terminate it first`)
+    this.childId = childId
+  }
+}
+
+/**
+ * Thrown by `restartChild` and `deleteChild` when the child's restarts keep failing and the supervisor
+ * is retrying them (`whichChildren` shows its pid as `'restarting'`). The supervisor carries on
+ * retrying; `terminateChild` stops the retries.
+ */
+export class ChildRestartingError extends Error {
+  override name = 'ChildRestartingError' as const
+  readonly childId: string
+  constructor (childId: string) {
+    super(`child ${JSON.stringify(childId)} is restarting (its restarts failed and are being retried); terminateChild stops the retries`)
     this.childId = childId
   }
 }

@@ -12,17 +12,23 @@
  *
  * | callback | when it runs (always in the server's process) | returns |
  * | --- | --- | --- |
- * | `init(arg)` | once, before `start` resolves | `{ state, continue? }`, `{ stop: reason }` (start rejects with `InitError`), `{ ignore: true }` (start rejects with `InitIgnoredError`) |
+ * | `init(arg)` | once, before `start` resolves | `{ state, continue? \| timeout? }`, `{ stop: reason }` (start rejects with `InitError`), `{ ignore: true }` (start rejects with `InitIgnoredError`) |
  * | `handleCall[type](request, from, state)` | for each `call` whose request has that `type` | `{ reply, state, continue? }`, `{ noreply: true, state, continue? }` (answer later with `reply(from, value)`), `{ stop: reason, state, reply? }` |
  * | `handleCast[type](message, state)` | for each `cast` of that `type` | `{ state, continue? }` or `{ stop: reason, state }` |
  * | `handleInfo(message, state)` | for any other message: `send`, `DOWN`, `EXIT` (when trapping exits) | as `handleCast` |
  * | `handleContinue(value, state)` | right after a callback returned `continue: value`, before any other message | as `handleCast` |
+ * | `formatStatus({ state, message?, reason? })` | when a crash report or `processInfo` shows the server | what to show instead |
  * | `terminate(reason, state)` | when the server stops: a `stop` result, `stop()`, a crash in a callback, or an `EXIT` from its parent while trapping exits. Not when killed by an exit signal it does not trap. | ignored |
  * | `codeChange(oldVersion, state, extra)` | during a hot upgrade, in the *new* behaviour | the new state |
  *
  * Optional callbacks: `handleCall` and `handleCast` (required when the server declares calls or
  * casts), `handleInfo` (required when it declares infos; otherwise an unexpected message is logged
- * and dropped), `handleContinue` (required when it declares continues), `terminate`, `codeChange`.
+ * and dropped), `handleContinue` (required when it declares continues), `terminate`, `codeChange`,
+ * `formatStatus`.
+ *
+ * A result other than `stop` may carry `continue: value` (then `handleContinue` runs before any other
+ * message) or `timeout: ms` (then, if no message arrives within `ms`, `handleInfo` gets
+ * `{ type: 'timeout' }`; any message cancels it; a system request such as `getState` starts it again).
  *
  * An invalid result stops the server with a `BadReturnError` naming the callback and the value. A call
  * whose `type` has no handler fails *for its caller* with `UnknownRequestError`, and a cast with no
@@ -87,18 +93,24 @@ export type ServerRef<T = unknown> = (Pid | string | RemoteName | GlobalName | V
 /** A name string that remembers the type of the server it names: `const COUNTER = 'counter' as Named<Counter>`. */
 export type Named<T> = string & Typed<T>
 
+/**
+ * What may follow a result: `continue` (run `handleContinue` next), or `timeout` (ms: the server gets
+ * a `{ type: 'timeout' }` info if no message arrives within them; OTP's timeout). Not both.
+ */
+export type Next<C> = { continue?: C, timeout?: undefined } | { continue?: undefined, timeout?: number }
+
 export type InitResult<S, C> =
-  | { state: S, continue?: C }
+  | ({ state: S } & Next<C>)
   | { stop: ExitReason }
   | { ignore: true }
 
 export type CallResult<R, S, C> =
-  | { reply: R, state: S, continue?: C }
-  | { noreply: true, state: S, continue?: C }
+  | ({ reply: R, state: S } & Next<C>)
+  | ({ noreply: true, state: S } & Next<C>)
   | { stop: ExitReason, state: S, reply?: R }
 
 export type CastResult<S, C> =
-  | { state: S, continue?: C }
+  | ({ state: S } & Next<C>)
   | { stop: ExitReason, state: S }
 
 type MaybePromise<X> = X | Promise<X>
@@ -118,8 +130,22 @@ type CastHandlers<T> = {
   ) => MaybePromise<CastResult<StateOf<T>, ContinueOf<T>>>
 }
 
+/** The info a server gets when a result's `timeout` passed with no message. */
+export interface TimeoutMessage {
+  readonly type: 'timeout'
+}
+
 /** What `handleInfo` may receive. */
-export type InfoMessage<T> = InfoOf<T> | DownMessage | ExitMessage
+export type InfoMessage<T> = InfoOf<T> | DownMessage | ExitMessage | TimeoutMessage
+
+/** What `formatStatus` is given (and returns, with what it hides replaced): OTP 25's `format_status/1`. */
+export interface ServerStatus<S = unknown> {
+  readonly state: S
+  /** In a crash report: the message being handled when the server stopped. */
+  readonly message?: unknown
+  /** In a crash report: why the server is terminating. */
+  readonly reason?: ExitReason
+}
 
 interface BaseCallbacks<T> {
   /** Name of the behaviour, for introspection. @default 'gen_server' */
@@ -129,6 +155,11 @@ interface BaseCallbacks<T> {
   init(arg: ArgOf<T>): MaybePromise<InitResult<StateOf<T>, ContinueOf<T>>>
   terminate?(reason: ExitReason, state: StateOf<T>): unknown
   codeChange?(oldVersion: string | undefined, state: unknown, extra: unknown): MaybePromise<StateOf<T>>
+  /**
+   * Shapes what crash reports and `processInfo` show of the server (hide secrets, shorten big
+   * state). Synchronous; if it throws, neither shows the state. `getState` is not affected.
+   */
+  formatStatus?(status: ServerStatus<StateOf<T>>): ServerStatus<unknown>
 }
 
 type CallPart<T> = [keyof Calls<T>] extends [never] ? { handleCall?: undefined } : { handleCall: CallHandlers<T> }
@@ -141,6 +172,16 @@ type ContinuePart<T> = [ContinueOf<T>] extends [never]
 
 /** A GenServer behaviour for server types `T`: the callbacks above. */
 export type GenServer<T extends ServerTypes = ServerTypes> = BaseCallbacks<T> & CallPart<T> & CastPart<T> & InfoPart<T> & ContinuePart<T>
+
+/**
+ * Any GenServer behaviour, whatever its types: what tables of behaviours hold (`exposeBehaviour`,
+ * the `behaviours` option). Checked at run time like any behaviour.
+ */
+export interface AnyGenServer {
+  readonly name?: string
+  readonly version?: string
+  init(arg: never): unknown
+}
 
 /** Checks at compile time that `behaviour` implements `GenServer<T>`, and returns it. */
 export function defineServer<T extends ServerTypes> (behaviour: GenServer<T>): GenServer<T> {

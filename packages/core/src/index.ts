@@ -25,7 +25,7 @@ export type { Clock, TimerHandle } from './clock.js'
 export { systemClock } from './clock.js'
 export type { Logger, LoggerFactory, LogLevel } from './logger.js'
 export { stderrLogger, silentLogger } from './logger.js'
-export type { Distribution, DistributionHost, RemoteName, CallTag } from './distribution.js'
+export type { Distribution, DistributionHost, RemoteName, CallTag, SystemKind, RemoteStartOptions } from './distribution.js'
 export { localOnly } from './distribution.js'
 export type { Dest, NameRegistry, ServerName, GlobalName, ViaName } from './names.js'
 export type { DownMessage, ExitMessage, BehaviourInfo } from './process.js'
@@ -36,14 +36,20 @@ export {
   createNode, defaultNode, forgetNode, spawn, self, send, register, unregister, whereis, registered,
   link, unlink, monitor, demonitor, exit, trapExit, makeRef, isAlive, processes
 } from './api.js'
-export type { ProcessContext } from './api.js'
+export type { ProcessContext, NodeRef, NodeOption } from './api.js'
 export type {
   GenServer, ServerTypes, CallRequest, CallRequestOf, CastMessage, ReplyOf, From, ServerRef, Named, Typed,
-  InitResult, CallResult, CastResult, InfoMessage, StateOf, ArgOf
+  InitResult, CallResult, CastResult, InfoMessage, StateOf, ArgOf, Next, TimeoutMessage, ServerStatus, AnyGenServer
 } from './gen-server.js'
 export { defineServer } from './gen-server.js'
-export { start, startLink, call, cast, reply, stop, getState } from './server-client.js'
+export { start, startLink, startMonitor, call, cast, reply } from './server-client.js'
 export type { StartOptions, ServerPid } from './server-client.js'
+export { stop, getState, stopProcesses } from './system.js'
+export type { SystemOptions, StopProcessesOptions } from './system.js'
+export { multiCall, abcast } from './multi-call.js'
+export type { MultiOptions, MultiCallOptions, MultiCallResult } from './multi-call.js'
+export { exposeBehaviour, startOn, MAX_BEHAVIOUR_NAME_BYTES } from './remote-start.js'
+export type { StartOnOptions } from './remote-start.js'
 export { processInfo } from './introspection.js'
 export type { ProcessInfo } from './introspection.js'
 export { upgrade, upgradeAll, loadBehaviour } from './upgrade.js'

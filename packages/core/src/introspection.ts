@@ -1,7 +1,9 @@
 /**
  * Introspection: what an observer reads about a process.
  */
-import { nodeFor } from './api.js'
+import { actingNode } from './realm.js'
+import type { NodeOption } from './realm.js'
+import { ServerLoop } from './server-loop.js'
 import type { RemoteName } from './distribution.js'
 import type { ExitReason } from './exit-reason.js'
 import type { Pid, Ref } from './pid.js'
@@ -24,12 +26,15 @@ export interface ProcessInfo {
   /** `gen_server` (or the behaviour's `name`) for behaviours; undefined for plain processes. */
   readonly behaviour: string | undefined
   readonly version: string | undefined
+  /** A GenServer's state as its `formatStatus` shows it (the state itself without one); undefined for plain processes. */
+  readonly state?: unknown
 }
 
-/** A snapshot of a live process of the caller's node (or of the pid's node); `undefined` if it is not alive. */
-export function processInfo (pid: Pid): ProcessInfo | undefined {
-  const proc = nodeFor(pid).lookup(pid)
+/** A snapshot of a live process of a node of this OS process (the pid's); `undefined` if it is not alive. */
+export function processInfo (pid: Pid, opts?: NodeOption): ProcessInfo | undefined {
+  const proc = actingNode('processInfo', pid, opts?.node).lookup(pid)
   if (proc === undefined) return undefined
+  const loop = proc.handler instanceof ServerLoop ? proc.handler : undefined
   return {
     pid: proc.pid,
     status: proc.status as ProcessInfo['status'],
@@ -41,7 +46,8 @@ export function processInfo (pid: Pid): ProcessInfo | undefined {
     trapExit: proc.trapExit,
     messagesHandled: proc.handled,
     behaviour: proc.info?.behaviour,
-    version: proc.info?.version
+    version: proc.info?.version,
+    ...(loop === undefined ? {} : { state: loop.status().state })
   }
 }
 

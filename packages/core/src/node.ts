@@ -22,6 +22,11 @@ import type { ProcessHandler } from './process.js'
 import { Proc } from './process.js'
 import * as signals from './signals.js'
 import * as calls from './call.js'
+import type { AnyGenServer } from './gen-server.js'
+import type { NodeRef } from './realm.js'
+import { checkBehaviourName, startExposed } from './remote-start.js'
+import { deliverSystem } from './system.js'
+import { checkBehaviour } from './behaviour-check.js'
 
 /** Options of {@link createNode}. Every option is optional. */
 export interface NodeInit {
@@ -43,6 +48,11 @@ export interface NodeInit {
   globalRegistry?: NameRegistry
   /** Component loggers. @default stderr, level from `GEN_CLUSTER_LOG` (default `warn`) */
   logger?: LoggerFactory
+  /**
+   * Behaviours this node exposes by name: other nodes may start them here (`startOn`) and upgrade
+   * servers here to them (`upgrade(server, name)`). More with `exposeBehaviour`. @default none
+   */
+  behaviours?: Readonly<Record<string, AnyGenServer>>
 }
 
 /** Options of `spawn`. */
@@ -51,8 +61,8 @@ export interface SpawnOptions {
   link?: boolean
   /** Start the new process with exits trapped. @default false */
   trapExit?: boolean
-  /** The node to spawn on. @default the calling process's node, else the default node */
-  node?: CoreNode
+  /** The node to spawn on (a core node or a `ClusterNode`). @default the calling process's node, else the only node of this OS process */
+  node?: NodeRef
 }
 
 export class CoreNode {
@@ -69,6 +79,8 @@ export class CoreNode {
   onSend: ((from: Pid | undefined, to: Dest, message: unknown) => void) | undefined = undefined
   readonly procs = new Map<number, Proc>()
   readonly names = new Map<string, Proc>()
+  /** Behaviours exposed to other nodes by name (`startOn`, remote `upgrade`). */
+  readonly behaviours = new Map<string, AnyGenServer>()
   /** Calls in flight to other nodes, by the id of their (local) ref. */
   readonly remoteCalls = new Map<number, calls.RemoteCall>()
   #nextId = 1
@@ -87,7 +99,24 @@ export class CoreNode {
     this.logger = init.logger ?? stderrLogger()
     this.log = this.logger('core:process')
     this.rootPid = new Pid(name, 0, creation)
+    if (init.behaviours !== undefined) {
+      if (typeof init.behaviours !== 'object' || init.behaviours === null) throw new TypeError('behaviours: expected an object of behaviours by name')
+      for (const [n, b] of Object.entries(init.behaviours)) this.expose(n, b)
+    }
     this.distribution.attach(this.host())
+  }
+
+  /** Exposes `behaviour` under `name` to other nodes (replacing what that name exposed). */
+  expose (name: string, behaviour: AnyGenServer): void {
+    checkBehaviourName(name)
+    checkBehaviour(behaviour)
+    this.behaviours.set(name, behaviour)
+  }
+
+  /** The name under which this node exposes `behaviour`, if it does. */
+  exposedName (behaviour: unknown): string | undefined {
+    for (const [n, b] of this.behaviours) if (b === behaviour) return n
+    return undefined
   }
 
   /** A new unique reference. */
@@ -214,6 +243,7 @@ export class CoreNode {
       w = next
     }
     proc.waiters = null
+    proc.handler?.exited?.(reason)
     signals.propagateExit(this, proc, reason)
     if (proc.onExit !== undefined) {
       try {
@@ -250,6 +280,8 @@ export class CoreNode {
       deliverNamed: (name, message) => { this.names.get(name)?.deliver(message) },
       deliverCast: (to, message) => { calls.deliverRemoteCast(this, to, message) },
       deliverCall: (to, request, tag) => { calls.deliverRemoteCall(this, to, request, tag) },
+      deliverSystem: (to, kind, arg, tag) => { deliverSystem(this, to, kind, arg, tag) },
+      startExposed: (behaviour, arg, opts, tag) => { startExposed(this, behaviour, arg, opts, tag) },
       callReplied: (ref, value, from) => { calls.remoteReplied(this, ref, value, from) },
       callFailed: (ref, error, from) => { calls.remoteFailed(this, ref, error, from) },
       exitSignal: (to, from, reason, linked) => { signals.remoteExitSignal(this, to, from, reason, linked) },

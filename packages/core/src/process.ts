@@ -15,7 +15,7 @@ import { ReceiveTimeoutError } from './errors.js'
 import type { Pid, Ref } from './pid.js'
 import { Queue } from './queue.js'
 import type { Runnable } from './scheduler.js'
-import { enter, leave, schedule } from './scheduler.js'
+import { enter, leave, schedule, scheduleSignal } from './scheduler.js'
 import type { TimerHandle } from './clock.js'
 import type { CoreNode } from './node.js'
 import type { RemoteName } from './distribution.js'
@@ -43,6 +43,8 @@ export interface ProcessHandler {
   handle(message: unknown): unknown
   /** The behaviour's state, for `getState` and introspection. */
   inspect?(): unknown
+  /** The process has exited: release timers and the like. */
+  exited?(reason: ExitReason): void
 }
 
 /** A monitor, as seen by the watched process (`pid` is the watcher). */
@@ -103,6 +105,8 @@ export class Proc implements Runnable {
   /** Calls waiting on this process: an intrusive list, so adding and removing are O(1). */
   waiters: Waiter | null = null
   info: BehaviourInfo | undefined = undefined
+  /** Exit signals (and the messages queued behind them) not yet performed: see `deliver`. */
+  signalsPending = 0
   /** Called once when the process has exited (behaviours release resources here). */
   onExit: ((reason: ExitReason) => void) | undefined = undefined
 
@@ -111,9 +115,26 @@ export class Proc implements Runnable {
     this.pid = pid
   }
 
-  /** Appends a message to the mailbox (or hands it to a matching pending `receive`). */
+  /**
+   * Appends a message to the mailbox (or hands it to a matching pending `receive`). While an exit
+   * signal to this process waits to be performed, the message waits behind it, in order: a message
+   * never overtakes an exit signal sent before it (which, trapped, becomes an `EXIT` message).
+   */
   deliver (message: unknown): void {
     if (!this.alive) return
+    if (this.signalsPending > 0) {
+      this.signalsPending++
+      scheduleSignal(() => {
+        this.signalsPending--
+        if (this.alive) this.deliverNow(message)
+      })
+      return
+    }
+    this.deliverNow(message)
+  }
+
+  /** Appends a message now, ahead of any pending signal (for the `EXIT` a trapped exit signal becomes). */
+  deliverNow (message: unknown): void {
     const receiver = this.receiver
     if (receiver !== null) {
       let matched: boolean

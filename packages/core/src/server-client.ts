@@ -1,32 +1,40 @@
 /**
- * The client side of GenServer: `start`, `startLink`, `call`, `cast`, `reply`, `stop`, `getState`.
+ * The client side of GenServer: `start`, `startLink`, `startMonitor`, `call`, `cast`, `reply`.
+ * System requests (`stop`, `getState`, `upgrade`) are in `system.ts`; starts on another node in
+ * `remote-start.ts`.
  */
-import { AlreadyStartedError, BadReturnError, CallExitError, CallTimeoutError, InitError, InitIgnoredError, InvalidBehaviourError, NoGlobalRegistryError, NoProcError, NodeDownError, StopTimeoutError } from './errors.js'
+import { AlreadyStartedError, BadReturnError, InitError, InitIgnoredError, NoGlobalRegistryError, StartTimeoutError } from './errors.js'
 import type { CallOptions } from './call.js'
 import * as calls from './call.js'
 import type { ExitReason } from './exit-reason.js'
 import { isExitReason } from './exit-reason.js'
-import type { ArgOf, CallRequest, CastMessage, From, GenServer, ReplyOf, ServerRef, ServerTypes, StateOf, Typed } from './gen-server.js'
+import type { ArgOf, CallRequest, CastMessage, From, GenServer, ReplyOf, ServerRef, ServerTypes, Typed } from './gen-server.js'
 import type { Dest, NameRegistry, ServerName } from './names.js'
 import { checkServerName, describe } from './names.js'
 import type { CoreNode } from './node.js'
-import { Pid } from './pid.js'
-import { Proc } from './process.js'
-import type { Waiter } from './process.js'
-import { currentProc, nodeFor, currentNode } from './api.js'
+import type { Pid, Ref } from './pid.js'
+import type { Proc } from './process.js'
+import { actingNode, currentProc } from './realm.js'
+import type { NodeOption } from './realm.js'
 import { enter, leave } from './scheduler.js'
 import * as signals from './signals.js'
-import { ServerLoop, SystemRequest } from './server-loop.js'
+import { ServerLoop } from './server-loop.js'
 import type { AnyServer } from './server-loop.js'
+import { checkBehaviour } from './behaviour-check.js'
 
-/** Options of `start` and `startLink`. */
-export interface StartOptions {
+export { checkBehaviour } from './behaviour-check.js'
+
+/** Options of `start`, `startLink` and `startMonitor`. */
+export interface StartOptions extends NodeOption {
   /** Register the server under this name before `init` runs. */
   name?: ServerName
-  /** Node to start on. @default the calling process's node, else the default node */
-  node?: CoreNode
   /** Start with exits trapped (as supervisors' children that must run `terminate` on shutdown do). @default false */
   trapExit?: boolean
+  /**
+   * Milliseconds `init` may take; past them the server is killed and the start rejects with
+   * `StartTimeoutError` (OTP's start timeout). @default Infinity
+   */
+  timeout?: number
 }
 
 /** A pid or name that carries no server type: calls through it are untyped. */
@@ -35,72 +43,104 @@ type Untyped = Dest & { readonly '~server'?: undefined }
 /** A typed pid of a server of type `T`. */
 export type ServerPid<T> = Pid & Typed<T>
 
-const OPTIONAL_FNS = ['handleInfo', 'handleContinue', 'terminate', 'codeChange'] as const
-
-/** Checks that `b` is a GenServer behaviour; throws `InvalidBehaviourError` naming the field otherwise. */
-export function checkBehaviour (b: unknown): asserts b is AnyServer {
-  if (typeof b !== 'object' || b === null) throw new InvalidBehaviourError('behaviour', 'must be an object of callbacks')
-  const r = b as Record<string, unknown>
-  if (typeof r.init !== 'function') throw new InvalidBehaviourError('init', 'must be a function')
-  for (const table of ['handleCall', 'handleCast'] as const) {
-    const t = r[table]
-    if (t === undefined) continue
-    if (typeof t !== 'object' || t === null) throw new InvalidBehaviourError(table, 'must be an object of handlers keyed by message type')
-    for (const [k, v] of Object.entries(t)) if (typeof v !== 'function') throw new InvalidBehaviourError(`${table}.${k}`, 'must be a function')
-  }
-  for (const f of OPTIONAL_FNS) if (r[f] !== undefined && typeof r[f] !== 'function') throw new InvalidBehaviourError(f, 'must be a function')
-  if (r.version !== undefined && typeof r.version !== 'string') throw new InvalidBehaviourError('version', 'must be a string')
-}
-
 /** Starts a server; resolves with its pid once `init` has returned. */
-export function start<T extends ServerTypes> (behaviour: GenServer<T>, arg: ArgOf<T>, opts: StartOptions = {}): Promise<ServerPid<T>> {
-  return startServer(behaviour as AnyServer, arg, opts, false) as Promise<ServerPid<T>>
+export async function start<T extends ServerTypes> (behaviour: GenServer<T>, arg: ArgOf<T>, opts: StartOptions = {}): Promise<ServerPid<T>> {
+  const node = actingNode('start', undefined, checkStartOptions(opts).node)
+  return (await startServer(node, behaviour as AnyServer, arg, opts, {})).pid as ServerPid<T>
 }
 
 /** Starts a server linked to the calling process (which must be a process). */
-export function startLink<T extends ServerTypes> (behaviour: GenServer<T>, arg: ArgOf<T>, opts: StartOptions = {}): Promise<ServerPid<T>> {
-  return startServer(behaviour as AnyServer, arg, opts, true) as Promise<ServerPid<T>>
+export async function startLink<T extends ServerTypes> (behaviour: GenServer<T>, arg: ArgOf<T>, opts: StartOptions = {}): Promise<ServerPid<T>> {
+  const parent = currentProc()
+  if (parent === undefined) throw new TypeError('startLink must be called from inside a process (use start outside one)')
+  const node = actingNode('startLink', undefined, checkStartOptions(opts).node, parent)
+  return (await startServer(node, behaviour as AnyServer, arg, opts, { linkTo: parent.pid })).pid as ServerPid<T>
 }
 
-async function startServer (behaviour: AnyServer, arg: unknown, opts: StartOptions, linked: boolean): Promise<Pid> {
-  checkBehaviour(behaviour)
+/**
+ * Starts a server monitored by the calling process (OTP 23's `start_monitor`), the monitor set before
+ * `init` runs: resolves with the pid and the monitor's ref; a `DOWN` with that ref follows its exit
+ * (also when `init` fails, after the rejection).
+ */
+export async function startMonitor<T extends ServerTypes> (behaviour: GenServer<T>, arg: ArgOf<T>, opts: StartOptions = {}): Promise<{ pid: ServerPid<T>, ref: Ref }> {
+  const watcher = currentProc()
+  if (watcher === undefined) throw new TypeError('startMonitor must be called from inside a process (the monitor needs a watcher)')
+  const node = actingNode('startMonitor', undefined, checkStartOptions(opts).node, watcher)
+  const started = await startServer(node, behaviour as AnyServer, arg, opts, { monitorBy: watcher })
+  return { pid: started.pid as ServerPid<T>, ref: started.ref as Ref }
+}
+
+function checkStartOptions (opts: StartOptions): StartOptions {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('start: options must be an object { name?, node?, trapExit?, timeout? }')
   if (opts.name !== undefined) checkServerName(opts.name)
-  const parent = currentProc()
-  if (linked && parent === undefined) throw new TypeError('startLink must be called from inside a process (use start outside one)')
-  const node = opts.node ?? currentNode()
+  if (opts.timeout !== undefined) calls.checkTimeout('start', opts.timeout)
+  return opts
+}
+
+/** Who else takes part in a start: a process to link (maybe of another node), or one to monitor. */
+export interface StartLinks {
+  readonly linkTo?: Pid | undefined
+  readonly monitorBy?: Proc | undefined
+}
+
+/** Starts `behaviour` on `node`; the one implementation behind every start. */
+export async function startServer (node: CoreNode, behaviour: AnyServer, arg: unknown, opts: StartOptions, links: StartLinks): Promise<{ pid: Pid, ref: Ref | undefined }> {
+  checkBehaviour(behaviour)
+  checkStartOptions(opts)
   const name = opts.name
   const local = typeof name === 'string' ? name : (name !== undefined && 'local' in name ? name.local : undefined)
   if (local !== undefined && node.names.has(local)) throw new AlreadyStartedError(local, node.whereis(local))
+  const { linkTo, monitorBy } = links
   const proc = node.newProc(null)
-  const loop = new ServerLoop(proc, behaviour, linked ? parent?.pid : undefined)
+  const loop = new ServerLoop(proc, behaviour, linkTo)
   proc.info = { behaviour: behaviour.name ?? 'gen_server', version: behaviour.version }
   proc.trapExit = opts.trapExit === true
   proc.handler = loop
   proc.busy = true
-  if (linked && parent !== undefined) signals.link(node, parent, proc.pid)
+  if (linkTo !== undefined) signals.link(node, proc, linkTo)
+  const ref = monitorBy === undefined ? undefined : signals.monitor(node, monitorBy, proc.pid)
   if (local !== undefined) node.register(local, proc.pid)
   else if (name !== undefined) await registerElsewhere(node, proc, name as { global: string } | { via: NameRegistry, name: string })
-  return await new Promise<Pid>((resolve, reject) => {
+  const timeout = opts.timeout ?? Infinity
+  const pid = await new Promise<Pid>((resolve, reject) => {
+    let timer: unknown
+    let settled = false
+    const finish = (): boolean => {
+      if (settled) return false
+      settled = true
+      if (timer !== undefined) node.clock.clearTimeout(timer)
+      return true
+    }
     const fail = (reason: ExitReason, err: Error): void => {
-      if (linked && parent !== undefined) signals.unlink(node, parent, proc.pid)
-      loop.proc.node.reportExit(proc, reason)
+      if (!finish()) return
+      if (linkTo !== undefined) signals.unlink(node, proc, linkTo)
+      node.reportExit(proc, reason)
       node.terminate(proc, reason)
       reject(err)
     }
+    if (timeout !== Infinity) timer = node.clock.setTimeout(() => { timer = undefined; fail('killed', new StartTimeoutError(timeout)) }, timeout)
     const done = (r: unknown): void => {
+      if (settled) return
       if (!proc.alive) {
+        finish()
         reject(new InitError(proc.exitReason ?? 'killed'))
         return
       }
       if (typeof r === 'object' && r !== null) {
-        const res = r as { state?: unknown, stop?: unknown, ignore?: unknown, continue?: unknown }
+        const res = r as { state?: unknown, stop?: unknown, ignore?: unknown, continue?: unknown, timeout?: unknown }
         if ('state' in res && !('stop' in res) && !('ignore' in res)) {
-          loop.state = res.state
-          resolve(proc.pid)
-          const next = res.continue === undefined ? undefined : loop.afterNoreply('init', { state: res.state, continue: res.continue })
-          if (next !== undefined && typeof (next as Promise<unknown>).then === 'function') {
-            (next as Promise<unknown>).then(() => { proc.settled() }, (err: unknown) => { loop.crashed(err); proc.settled() })
-          } else proc.settled()
+          const bad = loop.checkAfter('init', res)
+          if (bad === undefined) {
+            finish()
+            loop.state = res.state
+            resolve(proc.pid)
+            const next = loop.after('init', res)
+            if (next !== undefined && typeof (next as Promise<unknown>).then === 'function') {
+              (next as Promise<unknown>).then(() => { proc.settled() }, (err: unknown) => { loop.crashed(err); proc.settled() })
+            } else proc.settled()
+            return
+          }
+          fail(bad, new InitError(bad))
           return
         }
         if ('stop' in res && isExitReason(res.stop)) {
@@ -112,7 +152,7 @@ async function startServer (behaviour: AnyServer, arg: unknown, opts: StartOptio
           return
         }
       }
-      const bad = new BadReturnError('init', r, 'expected { state, continue? }, { stop: reason } or { ignore: true }')
+      const bad = new BadReturnError('init', r, 'expected { state, continue?, timeout? }, { stop: reason } or { ignore: true }')
       fail(bad, new InitError(bad))
     }
     const crashed = (err: unknown): void => {
@@ -121,6 +161,7 @@ async function startServer (behaviour: AnyServer, arg: unknown, opts: StartOptio
     }
     queueMicrotask(() => {
       if (!proc.alive) {
+        finish()
         reject(new InitError(proc.exitReason ?? 'killed'))
         return
       }
@@ -138,6 +179,7 @@ async function startServer (behaviour: AnyServer, arg: unknown, opts: StartOptio
       else done(r)
     })
   })
+  return { pid, ref }
 }
 
 async function registerElsewhere (node: CoreNode, proc: Proc, name: { global: string } | { via: NameRegistry, name: string }): Promise<void> {
@@ -169,91 +211,29 @@ export function call<T extends ServerTypes, const R extends CallRequest<T>> (ser
 export function call (server: Untyped, request: unknown, opts?: CallOptions | number): Promise<unknown>
 export function call (server: Dest, request: unknown, opts?: CallOptions | number): Promise<unknown> {
   const caller = currentProc()
-  return calls.call(nodeFor(server, caller), server, request, opts, caller?.pid)
+  let node: CoreNode
+  try {
+    node = actingNode('call', server, typeof opts === 'object' && opts !== null ? opts.node : undefined, caller)
+  } catch (err) {
+    return Promise.reject(err as Error)
+  }
+  return calls.call(node, server, request, opts, caller?.node === node ? caller.pid : undefined)
 }
 
-/** Sends a cast: fire and forget. A cast to a dead pid or a disconnected node is dropped; to an unknown name, throws `NoProcError`. */
-export function cast<T extends ServerTypes, const M extends CastMessage<T>> (server: ServerRef<T>, message: M): void
-export function cast (server: Untyped, message: unknown): void
-export function cast (server: Dest, message: unknown): void {
+/**
+ * Sends a cast: fire and forget. A cast to a dead pid or a disconnected node is dropped; to an unknown
+ * name, throws `NoProcError`.
+ */
+export function cast<T extends ServerTypes, const M extends CastMessage<T>> (server: ServerRef<T>, message: M, opts?: NodeOption): void
+export function cast (server: Untyped, message: unknown, opts?: NodeOption): void
+export function cast (server: Dest, message: unknown, opts?: NodeOption): void {
   const caller = currentProc()
   if (caller !== undefined && !caller.alive) return
-  calls.cast(nodeFor(server, caller), server, message, caller?.pid)
+  const node = actingNode('cast', server, opts?.node, caller)
+  calls.cast(node, server, message, caller?.node === node ? caller.pid : undefined)
 }
 
 /** Replies to a call a handler answered with `{ noreply: true }`. A second reply is ignored. */
 export function reply<R> (from: From<R>, value: R): void {
   calls.reply(from, value)
-}
-
-/** The local GenServer process behind `server`. */
-function localServer (server: ServerRef, api: string): Proc {
-  const node = nodeFor(server)
-  const target = node.resolve(server as Dest, api)
-  if (target === undefined) throw new NoProcError(describe(server))
-  if (!(target instanceof Proc)) throw new NodeDownError(target.node)
-  if (!(target.handler instanceof ServerLoop)) throw new TypeError(`${api}: ${target.pid.toString()} is not a GenServer`)
-  return target
-}
-
-/**
- * Sends a system request, handled in mailbox order. `getState` and `upgrade` resolve with the
- * server's answer; `stop` resolves with the exit reason once the process has exited.
- */
-export function systemRequest (server: ServerRef, kind: 'getState' | 'stop' | 'upgrade', arg: unknown, timeout: number): Promise<unknown> {
-  let proc: Proc
-  try {
-    proc = localServer(server, kind)
-  } catch (err) {
-    return Promise.reject(err as Error)
-  }
-  const { promise, resolve, reject } = Promise.withResolvers<unknown>()
-  let timer: unknown
-  const end = (): void => {
-    if (timer !== undefined) proc.node.clock.clearTimeout(timer)
-    timer = undefined
-    if (proc.alive) proc.removeWaiter(waiter)
-  }
-  const waiter: Waiter = {
-    prev: null,
-    next: null,
-    exited: (reason) => {
-      end()
-      if (kind === 'stop') resolve(reason)
-      else reject(new CallExitError(proc.pid.toString(), reason))
-    }
-  }
-  proc.addWaiter(waiter)
-  if (timeout !== Infinity) {
-    timer = proc.node.clock.setTimeout(() => {
-      timer = undefined
-      end()
-      reject(kind === 'stop' ? new StopTimeoutError(proc.pid.toString(), timeout) : new CallTimeoutError(proc.pid.toString(), timeout))
-    }, timeout)
-  }
-  const answered = (value: unknown): void => {
-    if (kind === 'stop') return
-    end()
-    resolve(value)
-  }
-  const failed = (err: Error): void => {
-    end()
-    reject(err)
-  }
-  proc.deliver(new SystemRequest(kind, arg, answered, failed))
-  return promise
-}
-
-/**
- * Stops a server: it runs `terminate(reason, state)` after the messages already in its mailbox, then
- * exits with `reason`. Resolves once it has exited; rejects with `StopTimeoutError` after `timeout` ms.
- */
-export async function stop (server: ServerRef, reason: ExitReason = 'normal', timeout = Infinity): Promise<void> {
-  if (!isExitReason(reason)) throw new TypeError('stop: reason must be an exit reason')
-  await systemRequest(server, 'stop', reason, timeout)
-}
-
-/** The server's current state, read between two messages (OTP's `sys:get_state`). */
-export async function getState<T> (server: ServerRef<T>, timeout = calls.DEFAULT_CALL_TIMEOUT): Promise<unknown extends T ? unknown : StateOf<T>> {
-  return await systemRequest(server, 'getState', undefined, timeout) as unknown extends T ? unknown : StateOf<T>
 }

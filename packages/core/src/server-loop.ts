@@ -6,8 +6,8 @@ import { Cast, IncomingCall, LocalCall, failCall, reply } from './call.js'
 import type { CallMessage } from './call.js'
 import { BadReturnError, CodeChangeError, UnknownRequestError } from './errors.js'
 import type { ExitReason } from './exit-reason.js'
-import { isExitReason } from './exit-reason.js'
-import type { GenServer } from './gen-server.js'
+import { formatReason, isCleanExit, isExitReason } from './exit-reason.js'
+import type { GenServer, ServerStatus, TimeoutMessage } from './gen-server.js'
 import { preview } from './errors.js'
 import type { Pid } from './pid.js'
 import type { ExitMessage, Proc, ProcessHandler } from './process.js'
@@ -19,8 +19,13 @@ const AsyncFunction = (async () => {}).constructor
 export type AnyServer = GenServer<any>
 type Fn = (...args: any[]) => unknown
 
-const CALL_RULE = 'expected { reply, state, continue? }, { noreply: true, state, continue? } or { stop: reason, state, reply? }'
-const NOREPLY_RULE = 'expected { state, continue? } or { stop: reason, state }'
+const CALL_RULE = 'expected { reply, state, continue? | timeout? }, { noreply: true, state, continue? | timeout? } or { stop: reason, state, reply? }'
+const NOREPLY_RULE = 'expected { state, continue? | timeout? } or { stop: reason, state }'
+const TIMEOUT_RULE = 'timeout must be a non-negative number of milliseconds or Infinity, and not given with continue'
+
+/** One arming of a result's timeout; only the current one counts when it fires. */
+class TimeoutToken {}
+
 
 /** A request from `getState`, `stop` or `upgrade`, handled in mailbox order like any message. */
 export class SystemRequest {
@@ -41,6 +46,12 @@ export class ServerLoop implements ProcessHandler {
   state: unknown = undefined
   readonly proc: Proc
   readonly parent: Pid | undefined
+  /** The message being handled, for a crash report. */
+  #current: unknown = undefined
+  #timer: unknown = undefined
+  #token: TimeoutToken | undefined = undefined
+  /** The last `timeout` a result gave, re-armed after a system request (as OTP's loop does). */
+  #timeoutMs: number | undefined = undefined
 
   constructor (proc: Proc, behaviour: AnyServer, parent: Pid | undefined) {
     this.proc = proc
@@ -52,11 +63,79 @@ export class ServerLoop implements ProcessHandler {
     return this.state
   }
 
+  /** The state as `formatStatus` shows it (the state itself without one): for introspection. */
+  status (extra: { message?: unknown, reason?: ExitReason } = {}): ServerStatus {
+    const status: ServerStatus = { state: this.state, ...extra }
+    const format = this.behaviour.formatStatus as Fn | undefined
+    if (format === undefined) return status
+    try {
+      const out = format.call(this.behaviour, status) as ServerStatus
+      return typeof out === 'object' && out !== null && 'state' in out ? out : { ...status, state: '<formatStatus returned no state>' }
+    } catch (err) {
+      // Never the raw state: formatStatus exists to hide it.
+      return { state: `<formatStatus threw: ${err instanceof Error ? err.message : preview(err)}>` }
+    }
+  }
+
   handle (message: unknown): unknown {
+    if (message instanceof TimeoutToken && message !== this.#token) return undefined
+    const wasArmed = this.#timeoutMs
+    this.#disarm()
+    if (message instanceof TimeoutToken) {
+      this.#token = undefined
+      this.#timeoutMs = undefined
+      return this.#info({ type: 'timeout' } satisfies TimeoutMessage)
+    }
+    this.#token = undefined
+    this.#current = message
     if (message instanceof LocalCall || message instanceof IncomingCall) return this.#call(message)
     if (message instanceof Cast) return this.#cast(message.message)
-    if (message instanceof SystemRequest) return this.#system(message)
+    if (message instanceof SystemRequest) {
+      this.#timeoutMs = wasArmed
+      return this.#system(message)
+    }
+    this.#timeoutMs = undefined
     return this.#info(message)
+  }
+
+  exited (): void {
+    this.#disarm()
+    this.#token = undefined
+  }
+
+  #disarm (): void {
+    if (this.#timer !== undefined) this.proc.node.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** Arms a result's timeout: a `timeout` info unless a message arrives within `ms`. */
+  #arm (ms: number): void {
+    this.#timeoutMs = ms
+    if (ms === Infinity) return
+    const token = new TimeoutToken()
+    this.#token = token
+    if ((this.proc.mailbox?.length ?? 0) > 0) return
+    this.#timer = this.proc.node.clock.setTimeout(() => {
+      this.#timer = undefined
+      if (this.#token === token && this.proc.alive && (this.proc.mailbox?.length ?? 0) === 0) this.proc.deliver(token)
+    }, ms)
+  }
+
+  /** A `BadReturnError` if a result's `continue` / `timeout` break the rule, else undefined. */
+  checkAfter (name: string, r: { continue?: unknown, timeout?: unknown }): BadReturnError | undefined {
+    if (r.timeout === undefined) return undefined
+    const t = r.timeout
+    if (typeof t !== 'number' || Number.isNaN(t) || t < 0 || r.continue !== undefined) return new BadReturnError(name, r, TIMEOUT_RULE)
+    return undefined
+  }
+
+  /** What follows a valid result: its `continue`, or the arming of its `timeout`. */
+  after (name: string, r: { continue?: unknown, timeout?: unknown }): unknown {
+    const bad = this.checkAfter(name, r)
+    if (bad !== undefined) return this.stop(bad)
+    if (r.continue !== undefined) return this.#continue(r.continue)
+    if (r.timeout !== undefined) this.#arm(r.timeout as number)
+    return undefined
   }
 
   /** Calls a callback as this process; async functions keep `self()` across their awaits. */
@@ -85,7 +164,7 @@ export class ServerLoop implements ProcessHandler {
 
   #afterCall (message: CallMessage, r: unknown): unknown {
     if (typeof r === 'object' && r !== null && 'state' in r) {
-      const res = r as { reply?: unknown, noreply?: unknown, stop?: unknown, state: unknown, continue?: unknown }
+      const res = r as { reply?: unknown, noreply?: unknown, stop?: unknown, state: unknown, continue?: unknown, timeout?: unknown }
       const hasReply = 'reply' in res
       if ('stop' in res) {
         if (isExitReason(res.stop) && !('noreply' in res)) {
@@ -93,13 +172,13 @@ export class ServerLoop implements ProcessHandler {
           if (hasReply) reply(message.from, res.reply)
           return this.stop(res.stop)
         }
-      } else if (hasReply && !('noreply' in res)) {
+      } else if (hasReply && !('noreply' in res) && this.checkAfter('handleCall', res) === undefined) {
         this.state = res.state
         reply(message.from, res.reply)
-        return res.continue === undefined ? undefined : this.#continue(res.continue)
-      } else if (res.noreply === true && !hasReply) {
+        return this.after('handleCall', res)
+      } else if (res.noreply === true && !hasReply && this.checkAfter('handleCall', res) === undefined) {
         this.state = res.state
-        return res.continue === undefined ? undefined : this.#continue(res.continue)
+        return this.after('handleCall', res)
       }
     }
     return this.stop(new BadReturnError('handleCall', r, CALL_RULE))
@@ -148,10 +227,10 @@ export class ServerLoop implements ProcessHandler {
 
   afterNoreply (name: string, r: unknown): unknown {
     if (typeof r === 'object' && r !== null && 'state' in r) {
-      const res = r as { stop?: unknown, state: unknown, continue?: unknown }
-      if (!('stop' in res)) {
+      const res = r as { stop?: unknown, state: unknown, continue?: unknown, timeout?: unknown }
+      if (!('stop' in res) && this.checkAfter(name, res) === undefined) {
         this.state = res.state
-        return res.continue === undefined ? undefined : this.#continue(res.continue)
+        return this.after(name, res)
       }
       if (isExitReason(res.stop)) {
         this.state = res.state
@@ -165,12 +244,20 @@ export class ServerLoop implements ProcessHandler {
     switch (request.kind) {
       case 'getState':
         request.resolve(this.state)
-        return undefined
+        return this.#resume()
       case 'stop':
         return this.stop(request.arg as ExitReason)
-      case 'upgrade':
-        return this.#upgrade(request)
+      case 'upgrade': {
+        const r = this.#upgrade(request)
+        return isThenable(r) ? r.then(() => this.#resume()) : this.#resume()
+      }
     }
+  }
+
+  /** After a system request, the timeout the last result gave runs again, in full (OTP). */
+  #resume (): undefined {
+    if (this.#timeoutMs !== undefined && this.proc.alive) this.#arm(this.#timeoutMs)
+    return undefined
   }
 
   /**
@@ -235,8 +322,27 @@ export class ServerLoop implements ProcessHandler {
 
   #exit (reason: ExitReason): void {
     const node = this.proc.node
-    node.reportExit(this.proc, reason)
+    if (!isCleanExit(reason)) {
+      // OTP's crash report: the reason, the last message, the state (as formatStatus shows them).
+      const status = this.status({ message: this.#current, reason })
+      node.log.error('server terminating', {
+        pid: this.proc.pid.toString(),
+        name: this.proc.name,
+        reason: formatReason(status.reason ?? reason),
+        lastMessage: preview(describeMessage(status.message)),
+        state: preview(status.state),
+        stack: reason instanceof Error ? reason.stack : undefined
+      })
+    }
     node.terminate(this.proc, reason)
   }
 }
 
+
+/** A mailbox entry as a crash report shows it: a call's request, a cast's message, a system request's kind. */
+function describeMessage (m: unknown): unknown {
+  if (m instanceof LocalCall || m instanceof IncomingCall) return { call: m.request }
+  if (m instanceof Cast) return { cast: m.message }
+  if (m instanceof SystemRequest) return { system: m.kind }
+  return m
+}

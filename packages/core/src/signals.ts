@@ -32,7 +32,7 @@ export function receiveExitSignal (target: Proc, from: Pid, reason: ExitReason, 
     node.terminate(target, 'killed')
   } else if (target.trapExit) {
     const message: ExitMessage = { type: 'EXIT', from, reason }
-    target.deliver(message)
+    target.deliverNow(message)
   } else if (reason === 'normal') {
     if (from.equals(target.pid)) node.terminate(target, 'normal')
   } else {
@@ -40,11 +40,24 @@ export function receiveExitSignal (target: Proc, from: Pid, reason: ExitReason, 
   }
 }
 
+/**
+ * Queues an exit signal for `target`, to be performed between two callbacks. Until it is, messages
+ * for `target` queue behind it (`Proc.deliver`), so a message sent after an exit signal never
+ * overtakes it: Erlang's order of signals between one sender and one receiver.
+ */
+export function queueExitSignal (target: Proc, from: Pid, reason: ExitReason, linked: boolean): void {
+  target.signalsPending++
+  scheduleSignal(() => {
+    target.signalsPending--
+    receiveExitSignal(target, from, reason, linked)
+  })
+}
+
 /** Sends an exit signal from `from` (a pid of `node`) to `to`. */
 export function sendExit (node: CoreNode, from: Pid, to: Pid, reason: ExitReason, linked: boolean): void {
   if (node.isLocal(to)) {
     const target = node.procs.get(to.id)
-    if (target !== undefined) scheduleSignal(() => { receiveExitSignal(target, from, reason, linked) })
+    if (target !== undefined) queueExitSignal(target, from, reason, linked)
   } else if (to.node !== node.name && node.distribution.isConnected(to.node)) {
     node.distribution.exit(from, to, reason, linked)
   }
@@ -56,7 +69,7 @@ export function link (node: CoreNode, proc: Proc, to: Pid): void {
   if (node.isLocal(to) || to.node === node.name) {
     const other = node.lookup(to)
     if (other === undefined) {
-      scheduleSignal(() => { receiveExitSignal(proc, to, 'noproc', false) })
+      queueExitSignal(proc, to, 'noproc', false)
       return
     }
     ;(proc.links ??= new Map()).set(to.key, to)
@@ -64,7 +77,7 @@ export function link (node: CoreNode, proc: Proc, to: Pid): void {
     return
   }
   if (!node.distribution.isConnected(to.node)) {
-    scheduleSignal(() => { receiveExitSignal(proc, to, 'noconnection', false) })
+    queueExitSignal(proc, to, 'noconnection', false)
     return
   }
   ;(proc.links ??= new Map()).set(to.key, to)
@@ -175,7 +188,7 @@ export function isDown (message: unknown): message is DownMessage {
 
 export function remoteExitSignal (node: CoreNode, to: Pid, from: Pid, reason: ExitReason, linked: boolean): void {
   const target = node.lookup(to)
-  if (target !== undefined) scheduleSignal(() => { receiveExitSignal(target, from, reason, linked) })
+  if (target !== undefined) queueExitSignal(target, from, reason, linked)
 }
 
 export function remoteLink (node: CoreNode, local: Pid, remote: Pid): void {
@@ -218,8 +231,7 @@ export function nodeDown (node: CoreNode, lost: string): void {
     if (proc.links !== null) {
       for (const pid of proc.links.values()) {
         if (pid.node === lost) {
-          const target = proc
-          scheduleSignal(() => { receiveExitSignal(target, pid, 'noconnection', true) })
+          queueExitSignal(proc, pid, 'noconnection', true)
         }
       }
     }

@@ -11,14 +11,17 @@
  * version from a module file at run time, so a running node picks up new code without a restart.
  */
 import { pathToFileURL } from 'node:url'
-import { currentNode } from './api.js'
 import { InvalidBehaviourError } from './errors.js'
 import type { GenServer, ServerRef, ServerTypes } from './gen-server.js'
-import type { CoreNode } from './node.js'
 import type { Pid } from './pid.js'
-import { checkBehaviour, systemRequest } from './server-client.js'
+import { actingNode } from './realm.js'
+import type { NodeOption } from './realm.js'
+import { checkBehaviour } from './behaviour-check.js'
+import { checkTimeout } from './call.js'
+import { systemRequest } from './system.js'
 import { ServerLoop } from './server-loop.js'
 import type { AnyServer } from './server-loop.js'
+import { checkBehaviourName } from './remote-start.js'
 
 /** What an upgrade did: the versions before and after. */
 export interface UpgradeResult {
@@ -27,7 +30,7 @@ export interface UpgradeResult {
 }
 
 /** Options of `upgrade`. */
-export interface UpgradeOptions {
+export interface UpgradeOptions extends NodeOption {
   /** Passed to `codeChange` as `extra`. */
   extra?: unknown
   /** Milliseconds to wait for the server to reach the upgrade. @default 5000 */
@@ -35,21 +38,26 @@ export interface UpgradeOptions {
 }
 
 /**
- * Upgrades a running server to `next`. Refuses something that is not a behaviour with
- * `InvalidBehaviourError` before the server is touched.
+ * Upgrades a running server to `next`: a behaviour, or the name under which the server's node exposes
+ * one (`exposeBehaviour`). A server on another node is upgraded to what *its* node exposes (code does
+ * not cross the wire): pass the name, or a behaviour this node exposes under the same name. Refuses
+ * something that is not a behaviour with `InvalidBehaviourError`, an unknown name with
+ * `StartRefusedError`, before the server is touched.
  */
-export async function upgrade<T extends ServerTypes> (server: ServerRef, next: GenServer<T>, opts: UpgradeOptions = {}): Promise<UpgradeResult> {
-  checkBehaviour(next)
-  return await systemRequest(server, 'upgrade', { behaviour: next, extra: opts.extra }, opts.timeout ?? 5000) as UpgradeResult
+export async function upgrade<T extends ServerTypes> (server: ServerRef, next: GenServer<T> | string, opts: UpgradeOptions = {}): Promise<UpgradeResult> {
+  if (typeof next === 'string') checkBehaviourName(next)
+  else checkBehaviour(next)
+  const timeout = checkTimeout('upgrade', opts.timeout ?? 5000)
+  return await systemRequest(server, 'upgrade', { behaviour: next, extra: opts.extra }, timeout, opts.node) as UpgradeResult
 }
 
 /**
  * Upgrades, at once, every server on `node` that runs `current` (the same behaviour object) or whose
  * behaviour name is `current` (a string). Resolves with each server's outcome.
  */
-export async function upgradeAll<T extends ServerTypes> (current: AnyServer | string, next: GenServer<T>, opts: UpgradeOptions & { node?: CoreNode } = {}): Promise<Array<{ pid: Pid, result?: UpgradeResult, error?: Error }>> {
+export async function upgradeAll<T extends ServerTypes> (current: AnyServer | string, next: GenServer<T>, opts: UpgradeOptions = {}): Promise<Array<{ pid: Pid, result?: UpgradeResult, error?: Error }>> {
   checkBehaviour(next)
-  const node = opts.node ?? currentNode()
+  const node = actingNode('upgradeAll', undefined, opts.node)
   const targets: Pid[] = []
   for (const proc of node.procs.values()) {
     const loop = proc.handler
@@ -58,7 +66,7 @@ export async function upgradeAll<T extends ServerTypes> (current: AnyServer | st
   }
   return await Promise.all(targets.map(async pid => {
     try {
-      return { pid, result: await upgrade<T>(pid, next, opts) }
+      return { pid, result: await upgrade<T>(pid, next, { ...opts, node }) }
     } catch (err) {
       return { pid, error: err as Error }
     }

@@ -356,4 +356,34 @@ describe('exit signals', () => {
     await trapper.next(m => (m as ExitMessage).type === 'EXIT')
     expect(trapper.messages).toEqual([{ type: 'EXIT', from: node.rootPid, reason: 'shutdown' }])
   })
+
+  it('a message sent after an exit signal arrives after the EXIT it becomes, never before (one sender, one receiver)', async () => {
+    const node = fresh()
+    const trapper = probe(node, { trapExit: true })
+    const sender = probe(node)
+    sender.run(() => {
+      send(trapper.pid, 'before')
+      exit(trapper.pid, 'shutdown')
+      send(trapper.pid, 'after')
+      exit(trapper.pid, { shutdown: 2 })
+      send(trapper.pid, 'last')
+    })
+    await trapper.next(m => m === 'last')
+    expect(trapper.messages).toEqual([
+      'before',
+      { type: 'EXIT', from: sender.pid, reason: 'shutdown' },
+      'after',
+      { type: 'EXIT', from: sender.pid, reason: { shutdown: 2 } },
+      'last'
+    ])
+  })
+
+  it('outside a process too, a message sent after exit(pid, reason) follows the EXIT', async () => {
+    const node = fresh()
+    const trapper = probe(node, { trapExit: true })
+    exit(trapper.pid, 'shutdown')
+    send(trapper.pid, 'after')
+    await trapper.next(m => m === 'after')
+    expect(trapper.messages).toEqual([{ type: 'EXIT', from: node.rootPid, reason: 'shutdown' }, 'after'])
+  })
 })

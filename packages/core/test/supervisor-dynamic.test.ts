@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DownMessage } from '../src/process.js'
 import { monitor } from '../src/api.js'
 import { Pid } from '../src/pid.js'
-import { call, cast, startLink, stop } from '../src/server-client.js'
+import { call, cast, startLink } from '../src/server-client.js'
+import { stop } from '../src/system.js'
 import type { ChildSpec, SupervisorPid } from '../src/supervisor/index.js'
 import {
   countChildren, deleteChild, restartChild, startChild, startLinkSupervisor, startSupervisor, terminateChild, whichChildren
@@ -52,10 +53,25 @@ describe('simple_one_for_one', () => {
     expect(await countChildren(sup)).toEqual({ specs: 1, active: 1, supervisors: 0, workers: 1 })
   })
 
-  it('refuses to terminate a pid that is not its child', async () => {
+  it('refuses to terminate a live process that is not its child', async () => {
     const sup = await simple([])
-    expect((await caught(terminateChild(sup, new Pid(t.node.name, 9999, t.node.creation)))).name).toBe('ChildNotFoundError')
+    expect((await caught(terminateChild(sup, probe(t.node).pid))).name).toBe('ChildNotFoundError')
     expect((await caught(terminateChild(sup, 'x'))).name).toBe('WrongStrategyError')
+  })
+
+  it('terminates a child that has already exited without an error (it is terminated already)', async () => {
+    const log: string[] = []
+    const sup = await simple(log, { restart: 'temporary' })
+    const x = await startChild(sup, 'x') as Pid
+    const watcher = probe(t.node)
+    const ref = watcher.run(() => monitor(x))
+    cast(x, { type: 'stop', reason: 'normal' })
+    await watcher.next<DownMessage>(m => (m as DownMessage).type === 'DOWN' && (m as DownMessage).ref.equals(ref))
+    await waitFor(async () => (await whichChildren(sup)).length === 0)
+    await terminateChild(sup, x)
+    expect(await whichChildren(sup)).toEqual([])
+    const live = probe(t.node)
+    expect((await caught(terminateChild(sup, live.pid))).name).toBe('ChildNotFoundError')
   })
 
   it('restarts a crashed dynamic child with the argument it was started with', async () => {

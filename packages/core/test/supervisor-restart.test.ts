@@ -4,10 +4,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InitIgnoredError } from '../src/errors.js'
 import type { ExitMessage } from '../src/process.js'
-import type { Pid } from '../src/pid.js'
+import { Pid } from '../src/pid.js'
 import { cast } from '../src/server-client.js'
 import type { ChildSpec } from '../src/supervisor/index.js'
-import { countChildren, startLinkSupervisor, startSupervisor, whichChildren } from '../src/supervisor/index.js'
+import { countChildren, deleteChild, restartChild, startChild, startLinkSupervisor, startSupervisor, whichChildren } from '../src/supervisor/index.js'
 import { probe, settle, waitFor } from '../src/testing/index.js'
 import { childIds, childPid, testNode, workerSpec } from './supervisor-fixtures.js'
 import type { TestNode } from './supervisor-fixtures.js'
@@ -197,5 +197,46 @@ describe('supervisor restarts', () => {
     const sup = await startSupervisor({ children: [ignored] }, { node: t.node })
     expect(await whichChildren(sup)).toEqual([{ id: 'i', pid: undefined, type: 'worker' }])
     expect(await countChildren(sup)).toEqual({ specs: 1, active: 0, supervisors: 0, workers: 1 })
+  })
+
+  it('does not keep a temporary child whose start was ignored: not listed, not counted, its id free', async () => {
+    const ignored: ChildSpec = { id: 'i', restart: 'temporary', start: async () => { throw new InitIgnoredError() } }
+    const sup = await startSupervisor({ children: [ignored] }, { node: t.node })
+    expect(await whichChildren(sup)).toEqual([])
+    expect(await countChildren(sup)).toEqual({ specs: 0, active: 0, supervisors: 0, workers: 0 })
+    expect(await startChild(sup, ignored)).toBeUndefined()
+    expect(await whichChildren(sup)).toEqual([])
+    const log: string[] = []
+    expect(await startChild(sup, workerSpec('i', log))).toBeInstanceOf(Pid)
+  })
+
+  it('answers restartChild and deleteChild of a child whose restarts keep failing with ChildRestartingError, and keeps retrying until it starts', async () => {
+    const log: string[] = []
+    let attempts = 0
+    let gate = Promise.withResolvers<boolean>()
+    const gated: ChildSpec = {
+      id: 'a',
+      start: async () => {
+        if (++attempts > 1) {
+          gate = Promise.withResolvers<boolean>()
+          if (!await gate.promise) throw new Error('not yet')
+        }
+        return await workerSpec('a', log).start(undefined)
+      }
+    }
+    const sup = await startSupervisor({ intensity: 5, children: [gated] }, { node: t.node })
+    await crash(sup, 'a')
+    await waitFor(() => attempts === 2)
+    // Both calls wait in the mailbox while the restart is under way; they are answered once it failed.
+    const restart = restartChild(sup, 'a').then(() => undefined, (e: unknown) => e)
+    const del = deleteChild(sup, 'a').then(() => undefined, (e: unknown) => e)
+    await settle()
+    gate.resolve(false)
+    expect(await restart).toMatchObject({ name: 'ChildRestartingError', childId: 'a' })
+    expect(await del).toMatchObject({ name: 'ChildRestartingError', childId: 'a' })
+    await waitFor(() => attempts === 3)
+    gate.resolve(true)
+    await waitFor(async () => await childPid(sup, 'a') !== undefined)
+    expect(log).toEqual(['start a', 'stop a crash', 'start a'])
   })
 })

@@ -38,6 +38,7 @@ function prepare (behaviour: GenCluster<any>, init: MemberInit): { wrapped: Retu
   const registry = core.globalRegistry
   if (registry === undefined) throw new NoGlobalRegistryError(clusterName(init.cluster))
   const wrapped = memberBehaviour(behaviour, {
+    node: core,
     cluster: init.cluster,
     name: clusterName(init.cluster),
     registry,

@@ -5,7 +5,7 @@
  * the member state, so the core checks them exactly as for any GenServer.
  */
 import { call, demonitor, monitor, self, send } from '@gen-cluster/core'
-import type { Clock, DownMessage, GenServer, Logger, NameRegistry, Pid, Ref } from '@gen-cluster/core'
+import type { Clock, CoreNode, DownMessage, GenServer, Logger, NameRegistry, Pid, Ref } from '@gen-cluster/core'
 import { Pid as PidClass } from '@gen-cluster/core'
 import { ClusterJoinError } from '../errors.js'
 import type { GenCluster } from './gen-cluster.js'
@@ -32,6 +32,8 @@ const CLAIM_ATTEMPTS = 10
 const WATCH_WAIT_MS = 5000
 
 export interface MemberOptions {
+  /** The member's node: timers send through it (they run outside any process). */
+  readonly node: CoreNode
   readonly cluster: string
   readonly name: string
   readonly registry: NameRegistry
@@ -96,7 +98,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
     if (opts.isConnected(node) || clock.now() - since > WATCH_WAIT_MS) return false
     const me = ms.me
     const again = { ...message, since }
-    clock.setTimeout(() => { send(me, again) }, 20)
+    clock.setTimeout(() => { opts.node.send(me, again, undefined) }, 20)
     return true
   }
 
@@ -231,7 +233,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
         return
       }
       case TICK: {
-        clock.setTimeout(() => { send(ms.me, { type: TICK, cluster }) }, ANTI_ENTROPY_MS)
+        clock.setTimeout(() => { opts.node.send(ms.me, { type: TICK, cluster }, undefined) }, ANTI_ENTROPY_MS)
         const holder = registry.whereisName(name)
         if (holder === undefined) {
           // Nobody holds the name as this node's registry sees it: the member that thinks it holds it
@@ -365,7 +367,7 @@ export function memberBehaviour (user: GenCluster<any>, opts: MemberOptions): Ge
       if (c[JOIN_NOW] === true) {
         await join(ms)
         const me = ms.me
-        clock.setTimeout(() => { send(me, { type: TICK, cluster }) }, ANTI_ENTROPY_MS)
+        clock.setTimeout(() => { opts.node.send(me, { type: TICK, cluster }, undefined) }, ANTI_ENTROPY_MS)
       }
       if (c.user === undefined) return { state: ms }
       return await lift(ms, (user.handleContinue as Fn).call(user, c.user, ms.user))

@@ -74,7 +74,7 @@ export class Effects {
 
   cast (node: string, message: object): void {
     try {
-      cast({ name: SERVER_NAME, node }, message)
+      cast({ name: SERVER_NAME, node }, message, { node: this.cluster })
     } catch (err) {
       this.log.warn('could not send to a peer registry', { node, err })
     }
@@ -82,7 +82,7 @@ export class Effects {
 
   call (node: string, request: object, timeout = this.peerTimeoutMs): Promise<unknown> {
     try {
-      return call({ name: SERVER_NAME, node }, request, { timeout })
+      return call({ name: SERVER_NAME, node }, request, { timeout, node: this.cluster })
     } catch (err) {
       return Promise.reject(err as Error)
     }
@@ -121,7 +121,7 @@ export class Effects {
   }
 
   exit (pid: Pid, reason: ExitReason): void {
-    exit(pid, reason)
+    exit(pid, reason, { node: this.cluster })
   }
 
   /** Cancels every timer (the server is stopping). */

@@ -160,7 +160,7 @@ function perform (st: ServerState, effects: readonly Effect[]): void {
     switch (e.type) {
       case 'send':
         try {
-          send(e.to, e.message)
+          send(e.to, e.message, { node: st.cluster })
         } catch (err) {
           st.log.error('could not send a pg message', { scope: st.s.scope, to: String(e.to instanceof Pid ? e.to : e.to.node), err })
         }

@@ -3,7 +3,7 @@
  * `restart_child`, `delete_child`, `which_children`, `count_children`). Each answers an `Outcome`,
  * which the client functions in `supervisor.ts` turn back into a value or a thrown typed error.
  */
-import { ChildNotFoundError, ChildRunningError, ChildStartError, InvalidChildSpecError, WrongStrategyError } from '../errors.js'
+import { ChildNotFoundError, ChildRestartingError, ChildRunningError, ChildStartError, InvalidChildSpecError, WrongStrategyError } from '../errors.js'
 import type { GenServer } from '../gen-server.js'
 import { Pid } from '../pid.js'
 import type { Proc } from '../process.js'
@@ -35,7 +35,8 @@ async function addChild (proc: Proc, state: SupervisorState, specOrArg: unknown)
     state.children.delete(child)
     throw new ChildStartError(child.dynamic ? undefined : child.id, started.reason)
   }
-  if (started.pid === undefined && child.dynamic) state.children.delete(child)
+  // An ignored start keeps no process; a dynamic or temporary child is then not kept either (OTP).
+  if (started.pid === undefined && (child.dynamic || child.restart === 'temporary')) state.children.delete(child)
   return started.pid
 }
 
@@ -59,7 +60,12 @@ export const supervisorCalls: GenServer<SupervisorServer>['handleCall'] = {
       reply: await attempt(async () => {
         if (state.template !== undefined && !(which instanceof Pid)) throw new WrongStrategyError('terminateChild', state.strategy, 'children are terminated by pid')
         const child = which instanceof Pid ? state.children.ofPid(which) : state.children.get(which)
-        if (child === undefined) throw new ChildNotFoundError(which instanceof Pid ? which.toString() : JSON.stringify(which))
+        if (child === undefined) {
+          // Under simple_one_for_one a child that has already exited is terminated already (OTP): only
+          // a live process that is not a child is an error.
+          if (state.template !== undefined && which instanceof Pid && which.node === proc.node.name && proc.node.lookup(which) === undefined) return undefined
+          throw new ChildNotFoundError(which instanceof Pid ? which.toString() : JSON.stringify(which))
+        }
         child.restarting = false
         await terminateChildren(proc, state.children, [child], state.log)
         if (child.dynamic || child.restart === 'temporary') state.children.delete(child)
@@ -74,8 +80,8 @@ export const supervisorCalls: GenServer<SupervisorServer>['handleCall'] = {
     return {
       reply: await attempt(async () => {
         const child = staticChild(state, 'restartChild', id)
+        if (child.restarting) throw new ChildRestartingError(id)
         if (child.running) throw new ChildRunningError(id)
-        child.restarting = false
         const started = await startChildProcess(proc, state.children, child)
         if (!started.ok) throw new ChildStartError(id, started.reason)
         return started.pid
@@ -88,7 +94,8 @@ export const supervisorCalls: GenServer<SupervisorServer>['handleCall'] = {
     return {
       reply: await attempt(async () => {
         const child = staticChild(state, 'deleteChild', id)
-        if (child.running || child.restarting) throw new ChildRunningError(id)
+        if (child.restarting) throw new ChildRestartingError(id)
+        if (child.running) throw new ChildRunningError(id)
         state.children.delete(child)
         return undefined
       }),

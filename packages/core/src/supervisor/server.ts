@@ -85,6 +85,7 @@ export const supervisorServer = defineServer<SupervisorServer>({
         await terminateChildren(proc, state.children, state.children.list().reverse(), state.log)
         return { stop: new ChildStartError(childSpec.id, started.reason) }
       }
+      if (started.pid === undefined && child.restart === 'temporary') state.children.delete(child)
     }
     return { state }
   },
