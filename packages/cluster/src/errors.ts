@@ -150,3 +150,13 @@ export class ClusterJoinError extends Error {
     this.cluster = cluster
   }
 }
+
+/** Thrown by `trans` when its lock could not be taken within its retries; the function did not run. */
+export class LockAbortedError extends Error {
+  override name = 'LockAbortedError' as const
+  readonly resource: string
+  constructor (resource: string) {
+    super(`could not take the global lock on ${JSON.stringify(resource)}: another requester holds it`)
+    this.resource = resource
+  }
+}

@@ -46,6 +46,14 @@ async function member (node: ClusterNode, tag: string): Promise<Pid> {
 const lists = async (pids: Pid[]): Promise<string[][]> => await Promise.all(pids.map(async p => (await done(gc.cl, pidlist(p))).map(x => short.get(x.key) ?? x.toString())))
 
 describe('GenCluster', () => {
+  it('refuses startMember on a node without the global registry with NoGlobalRegistryError, saying what to start first', async () => {
+    gc = await globalCluster(['a'])
+    const bare = await gc.cl.add('bare', ['a'])
+    const err = await done(gc.cl, startMember(recorder, 'x', { node: bare, cluster: 'c' })).catch((e: unknown) => e) as Error
+    expect(err.name).toBe('NoGlobalRegistryError')
+    expect(err.message).toMatch(/startGlobal\(node\) first/)
+  })
+
   it('runs handleJoin on the holder and handleNodeJoined on the others, with the pidlist, once each', async () => {
     gc = await globalCluster(['a', 'b', 'c'])
     const m1 = await member(gc.n.a as ClusterNode, 'm1')

@@ -27,6 +27,18 @@ describe('startNode refuses bad options with a typed error naming the option', (
     await expect(startNode({ name: 'bad name!', home, logger: silentLogger })).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'name' })
   })
 
+  it('a second node of the same name in one OS process: NodeNameInUseError, the first carries on', async () => {
+    const first = await startNode({ name: 'dup@test', home, logger: silentLogger })
+    try {
+      await expect(startNode({ name: 'dup@test', home, logger: silentLogger })).rejects.toMatchObject({ name: 'NodeNameInUseError', nodeName: 'dup@test' })
+      expect(first.addresses.length).toBeGreaterThan(0)
+    } finally {
+      await first.stop()
+    }
+    const again = await startNode({ name: 'dup@test', home, logger: silentLogger })
+    await again.stop()
+  })
+
   it('a missing, malformed or group-readable secret file', async () => {
     await expect(startNode({ name: 'a@test', home, secretFile: join(home, 'nope'), logger: silentLogger })).rejects.toMatchObject({ name: 'SecretFileError', option: 'secretFile' })
     const bad = join(home, 'bad')

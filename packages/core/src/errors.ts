@@ -174,8 +174,8 @@ export class InitIgnoredError extends Error {
 /** Thrown when a `{ global: name }` is used on a node that has no global registry (no cluster). */
 export class NoGlobalRegistryError extends Error {
   override name = 'NoGlobalRegistryError' as const
-  constructor (name: string) {
-    super(`{ global: ${JSON.stringify(name)} } needs a cluster node with a global registry`)
+  constructor (name: string, message = `{ global: ${JSON.stringify(name)} } needs a cluster node with a global registry: await startGlobal(node) on it first`) {
+    super(message)
   }
 }
 

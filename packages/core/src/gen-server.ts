@@ -90,8 +90,24 @@ export interface Typed<T> {
 /** A pid or name of a server of type `T` (at run time, just a pid or a name). */
 export type ServerRef<T = unknown> = (Pid | string | RemoteName | GlobalName | ViaName) & Typed<T>
 
-/** A name string that remembers the type of the server it names: `const COUNTER = 'counter' as Named<Counter>`. */
+/** A name string that carries no server type (what untyped overloads take, so a typed name never falls back to them). */
+export type UntypedName = string & { readonly '~server'?: undefined }
+
+/** A name string that remembers the type of the server it names: `const COUNTER = named<Counter>('counter')`. */
 export type Named<T> = string & Typed<T>
+
+/**
+ * A name that remembers the type of the server it names (a locally registered name, a GenCluster's
+ * cluster name): calls through it are typed. Throws a `TypeError` for an empty name.
+ * @example
+ * const COUNTER = named<Counter>('counter')
+ * await start(counter, 0, { name: COUNTER })
+ * const n = await call(COUNTER, { type: 'get' })   // n: number
+ */
+export function named<T extends ServerTypes> (name: string): Named<T> {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('named: expected a non-empty string')
+  return name as Named<T>
+}
 
 /**
  * What may follow a result: `continue` (run `handleContinue` next), or `timeout` (ms: the server gets

@@ -38,10 +38,10 @@ export {
 } from './api.js'
 export type { ProcessContext, NodeRef, NodeOption } from './api.js'
 export type {
-  GenServer, ServerTypes, CallRequest, CallRequestOf, CastMessage, ReplyOf, From, ServerRef, Named, Typed,
-  InitResult, CallResult, CastResult, InfoMessage, StateOf, ArgOf, Next, TimeoutMessage, ServerStatus, AnyGenServer
+  GenServer, ServerTypes, CallRequest, CallRequestOf, CastMessage, ReplyOf, From, ServerRef, Named, Typed, UntypedName,
+  InitResult, CallResult, CastResult, InfoMessage, InfoOf, StateOf, ArgOf, Next, TimeoutMessage, ServerStatus, AnyGenServer
 } from './gen-server.js'
-export { defineServer } from './gen-server.js'
+export { defineServer, named } from './gen-server.js'
 export { start, startLink, startMonitor, call, cast, reply } from './server-client.js'
 export type { StartOptions, ServerPid } from './server-client.js'
 export { stop, getState, stopProcesses } from './system.js'

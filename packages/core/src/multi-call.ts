@@ -13,7 +13,7 @@
  */
 import { checkCallOptions, DEFAULT_CALL_TIMEOUT } from './call.js'
 import * as calls from './call.js'
-import type { CallRequest, Named, ReplyOf, CastMessage, ServerTypes } from './gen-server.js'
+import type { CallRequest, Named, ReplyOf, CastMessage, ServerTypes, UntypedName } from './gen-server.js'
 import type { CoreNode } from './node.js'
 import { actingNode, currentProc } from './realm.js'
 import type { NodeOption } from './realm.js'
@@ -56,7 +56,7 @@ function targets (api: string, node: CoreNode, nodes: unknown): string[] {
  * const { replies, badNodes } = await multiCall(COUNTER, { type: 'get' }, { timeout: 1000 })
  */
 export async function multiCall<T extends ServerTypes, const R extends CallRequest<T>> (name: Named<T>, request: R, opts?: MultiCallOptions): Promise<MultiCallResult<ReplyOf<T, R>>>
-export async function multiCall (name: string, request: unknown, opts?: MultiCallOptions): Promise<MultiCallResult<unknown>>
+export async function multiCall (name: UntypedName, request: unknown, opts?: MultiCallOptions): Promise<MultiCallResult<unknown>>
 export async function multiCall (name: string, request: unknown, opts: MultiCallOptions = {}): Promise<MultiCallResult<unknown>> {
   checkName('multiCall', name)
   if (request === undefined) throw new TypeError('multiCall: the request must not be undefined')
@@ -78,7 +78,7 @@ export async function multiCall (name: string, request: unknown, opts: MultiCall
 
 /** Casts `message` to the server registered as `name` on each node; never fails. */
 export function abcast<T extends ServerTypes, const M extends CastMessage<T>> (name: Named<T>, message: M, opts?: MultiOptions): void
-export function abcast (name: string, message: unknown, opts?: MultiOptions): void
+export function abcast (name: UntypedName, message: unknown, opts?: MultiOptions): void
 export function abcast (name: string, message: unknown, opts: MultiOptions = {}): void {
   checkName('abcast', name)
   if (message === undefined) throw new TypeError('abcast: the message must not be undefined')

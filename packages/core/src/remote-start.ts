@@ -12,7 +12,7 @@
  */
 import type { CallTag, RemoteStartOptions } from './distribution.js'
 import { NotInProcessError, StartRefusedError } from './errors.js'
-import type { AnyGenServer, ArgOf, Named, ServerTypes } from './gen-server.js'
+import type { AnyGenServer, ArgOf, Named, ServerTypes, UntypedName } from './gen-server.js'
 import type { ServerPid } from './server-client.js'
 import type { CoreNode } from './node.js'
 import type { Pid } from './pid.js'
@@ -65,7 +65,7 @@ function checkStartOn (opts: StartOnOptions): RemoteStartOptions {
  * const pid = await startOn('b@host', 'counter', 0, { node: a })   // from node a
  */
 export async function startOn<T extends ServerTypes> (node: string, behaviour: Named<T>, arg: ArgOf<T>, opts?: StartOnOptions): Promise<ServerPid<T>>
-export async function startOn (node: string, behaviour: string, arg: unknown, opts?: StartOnOptions): Promise<Pid>
+export async function startOn (node: string, behaviour: UntypedName, arg: unknown, opts?: StartOnOptions): Promise<Pid>
 export async function startOn (node: string, behaviour: string, arg: unknown, opts: StartOnOptions = {}): Promise<Pid> {
   if (typeof node !== 'string' || node.length === 0) throw new TypeError('startOn: node must be the name of a node (a non-empty string)')
   checkBehaviourName(behaviour)

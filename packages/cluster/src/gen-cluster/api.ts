@@ -10,7 +10,7 @@
  * | `multiCall(node, cluster, request, { timeout })` | calls every member; one result per member, reply or error |
  */
 import { call, NoGlobalRegistryError, NoProcError, send, spawn, start, startLink } from '@gen-cluster/core'
-import type { ArgOf, CallOptions, Pid, ServerPid, ServerTypes } from '@gen-cluster/core'
+import type { ArgOf, CallOptions, CallRequest, InfoOf, Named, Pid, ReplyOf, ServerPid, ServerTypes, UntypedName } from '@gen-cluster/core'
 import type { ClusterNode } from '../cluster-node.js'
 import { InvalidOptionError } from '../errors.js'
 import { clusterName } from './gen-cluster.js'
@@ -36,7 +36,9 @@ function prepare (behaviour: GenCluster<any>, init: MemberInit): { wrapped: Retu
   const core = init.node?.core
   if (core === undefined) throw new InvalidOptionError('node', 'must be a ClusterNode')
   const registry = core.globalRegistry
-  if (registry === undefined) throw new NoGlobalRegistryError(clusterName(init.cluster))
+  if (registry === undefined) {
+    throw new NoGlobalRegistryError(clusterName(init.cluster), `startMember needs the global registry on ${core.name}: await startGlobal(node) first (the start order is startNode → startGlobal → startPg → members)`)
+  }
   const wrapped = memberBehaviour(behaviour, {
     node: core,
     cluster: init.cluster,
@@ -79,7 +81,12 @@ export async function pidlist (member: Pid, opts?: CallOptions): Promise<Pid[]> 
   return await call(member, { type: PIDLIST }, opts) as Pid[]
 }
 
-/** The holder of the cluster's name, as `node` sees it. */
+/**
+ * The holder of the cluster's name, as `node` sees it. With a typed cluster name
+ * (`named<Chat>('chat')`) the pid is typed too.
+ */
+export function leader (node: ClusterNode, cluster: UntypedName): Pid | undefined
+export function leader<T extends ServerTypes> (node: ClusterNode, cluster: Named<T>): ServerPid<T> | undefined
 export function leader (node: ClusterNode, cluster: string): Pid | undefined {
   return node.core.globalRegistry?.whereisName(clusterName(cluster))
 }
@@ -91,6 +98,8 @@ async function membersOf (node: ClusterNode, cluster: string, opts?: CallOptions
 }
 
 /** Sends `message` to every member of the cluster (as an info); resolves with how many were sent to. */
+export async function broadcast (node: ClusterNode, cluster: UntypedName, message: unknown): Promise<number>
+export async function broadcast<T extends ServerTypes> (node: ClusterNode, cluster: Named<T>, message: InfoOf<T>): Promise<number>
 export async function broadcast (node: ClusterNode, cluster: string, message: unknown): Promise<number> {
   return await onNode(node, async () => {
     const members = await membersOf(node, cluster)
@@ -103,6 +112,8 @@ export async function broadcast (node: ClusterNode, cluster: string, message: un
 export type MemberResult<R> = { pid: Pid, ok: true, reply: R } | { pid: Pid, ok: false, error: Error }
 
 /** Calls every member with `request`; resolves with one result per member, in pidlist order. */
+export async function multiCall<R = unknown> (node: ClusterNode, cluster: UntypedName, request: unknown, opts?: CallOptions): Promise<Array<MemberResult<R>>>
+export async function multiCall<T extends ServerTypes, const R extends CallRequest<T>> (node: ClusterNode, cluster: Named<T>, request: R, opts?: CallOptions): Promise<Array<MemberResult<ReplyOf<T, R>>>>
 export async function multiCall<R = unknown> (node: ClusterNode, cluster: string, request: unknown, opts: CallOptions = {}): Promise<Array<MemberResult<R>>> {
   return await onNode(node, async () => {
     const members = await membersOf(node, cluster, opts)
@@ -114,4 +125,36 @@ export async function multiCall<R = unknown> (node: ClusterNode, cluster: string
       }
     }))
   })
+}
+
+/** A cluster as a typed handle: its holder, members, broadcasts and calls, typed by the member server `T`. */
+export interface ClusterHandle<T extends ServerTypes> {
+  /** The cluster's name (members with this name form the cluster). */
+  readonly cluster: string
+  /** The holder of the cluster's name, as the handle's node sees it. */
+  leader(): ServerPid<T> | undefined
+  /** The holder's pidlist: every member. */
+  members(opts?: CallOptions): Promise<Array<ServerPid<T>>>
+  /** Sends `message` to every member as an info; resolves with how many. */
+  broadcast(message: InfoOf<T>): Promise<number>
+  /** Calls every member; one result per member, reply or error, in pidlist order. */
+  multiCall<const R extends CallRequest<T>>(request: R, opts?: CallOptions): Promise<Array<MemberResult<ReplyOf<T, R>>>>
+}
+
+/**
+ * A typed handle on cluster `cluster` as seen from `node`.
+ * @example
+ * const chat = clusterOf<Chat>(node, 'chat')
+ * const replies = await chat.multiCall({ type: 'history' })   // typed replies
+ */
+export function clusterOf<T extends ServerTypes> (node: ClusterNode, cluster: string): ClusterHandle<T> {
+  if (typeof cluster !== 'string' || cluster.length === 0) throw new InvalidOptionError('cluster', 'must be a non-empty string')
+  const name = cluster as Named<T>
+  return {
+    cluster,
+    leader: () => leader(node, name),
+    members: async (opts) => await onNode(node, async () => await membersOf(node, cluster, opts)) as Array<ServerPid<T>>,
+    broadcast: async (message) => await broadcast(node, name, message),
+    multiCall: async (request, opts) => await multiCall(node, name, request, opts)
+  }
 }

@@ -24,6 +24,7 @@ export interface ClientOptions {
 const MAX_RETRY_DELAY_MS = 500
 
 interface Attempt extends Registration {
+  readonly replace: boolean
   readonly deadline: number
   readonly reply: (answer: ApiAnswer) => void
   tries: number
@@ -42,8 +43,8 @@ export class Client {
     this.#opts = opts
   }
 
-  register (r: Registration, reply: (answer: ApiAnswer) => void): void {
-    this.#try({ name: r.name, pid: r.pid, at: r.at, deadline: this.#fx.now() + this.#opts.timeoutMs, reply, tries: 0 })
+  register (r: Registration & { readonly replace?: boolean }, reply: (answer: ApiAnswer) => void): void {
+    this.#try({ name: r.name, pid: r.pid, at: r.at, replace: r.replace === true, deadline: this.#fx.now() + this.#opts.timeoutMs, reply, tries: 0 })
   }
 
   unregister (name: string, reply: (answer: ApiAnswer) => void): void {
@@ -90,10 +91,10 @@ export class Client {
     const answered = (answer: unknown): void => { this.#answered(a, answer) }
     const first = fx.view()[0]
     if (first === undefined || fx.name < first) {
-      this.#coordinator.submit({ name: a.name, pid: a.pid, at: a.at, done: answered })
+      this.#coordinator.submit({ name: a.name, pid: a.pid, at: a.at, replace: a.replace, done: answered })
       return
     }
-    fx.call(first, { type: 'register', name: a.name, pid: a.pid, at: a.at }, left).then(
+    fx.call(first, { type: 'register', name: a.name, pid: a.pid, at: a.at, ...(a.replace ? { replace: true } : {}) }, left).then(
       (answer) => { fx.post(() => { answered(answer) }) },
       (err: unknown) => { fx.post(() => { answered(err) }) })
   }

@@ -13,6 +13,8 @@ import type { Entry } from './table.js'
 
 /** A registration waiting at the coordinator, and where its answer goes. */
 export interface CoordinatorOp extends Registration {
+  /** `reRegisterName`: the registration replaces the one of another pid, on every node at once. */
+  readonly replace?: boolean
   readonly done: (answer: RegisterAnswer) => void
 }
 
@@ -22,6 +24,8 @@ interface Commit {
   readonly entry: Entry
   /** The name was free (not a registration of the pid again). */
   readonly fresh: boolean
+  /** It replaces another pid's registration (COMMIT with `replace`). */
+  readonly replace: boolean
   readonly reached: Set<string>
   readonly rounds: number
 }
@@ -78,13 +82,15 @@ export class Coordinator {
     const place = this.#fx.placeOf(op.pid)
     if (place === 'stale') return false
     if (place === 'disconnected') return 'retry' // views differ: the caller sees the pid's node, this node does not
-    const held = this.#replica.lookup(op.name)
-    if (held !== undefined && !held.pid.equals(op.pid)) return false
+    const found = this.#replica.lookup(op.name)
+    const replaces = found !== undefined && !found.pid.equals(op.pid)
+    if (replaces && op.replace !== true) return false
+    const held = replaces ? undefined : found
     // Registering a pid again under its own name is true, and keeps the first stamp.
     const entry = held ?? { name: op.name, pid: op.pid, at: op.at }
-    if (this.#replica.commit(entry) !== 'ok') return false
-    if (held === undefined) this.#replica.beginCommit(op.name, op.pid)
-    this.#round({ op, entry, fresh: held === undefined, reached: new Set(), rounds: 0 })
+    if (this.#replica.commit(entry, replaces) !== 'ok') return false
+    if (held === undefined && !replaces) this.#replica.beginCommit(op.name, op.pid)
+    this.#round({ op, entry, fresh: held === undefined, replace: replaces, reached: new Set(), rounds: 0 })
     return undefined
   }
 
@@ -101,7 +107,8 @@ export class Coordinator {
     }
     for (const n of targets) c.reached.add(n)
     const { entry } = c
-    void this.#fx.callAll(targets, { type: 'commit', name: entry.name, pid: entry.pid, at: entry.at }).then((answers) => {
+    const commit = { type: 'commit', name: entry.name, pid: entry.pid, at: entry.at, ...(c.replace ? { replace: true } : {}) }
+    void this.#fx.callAll(targets, commit).then((answers) => {
       this.#fx.post(() => { this.#acked({ ...c, rounds: c.rounds + 1 }, answers) })
     })
   }

@@ -18,10 +18,11 @@
  * await call({ global: 'counter' }, { type: 'get' })    // from a process of any node
  */
 import { AlreadyStartedError, start, systemClock } from '@gen-cluster/core'
-import type { NameRegistry, Pid } from '@gen-cluster/core'
+import type { GlobalName, NameRegistry, Pid, ServerTypes, Typed } from '@gen-cluster/core'
 import { ClusterNode } from '../cluster-node.js'
-import { InvalidOptionError } from '../errors.js'
-import { SERVER_NAME } from './protocol.js'
+import { InvalidNameError, InvalidOptionError } from '../errors.js'
+import { nameProblem, SERVER_NAME } from './protocol.js'
+import type { LockOptions } from './lock-client.js'
 import { GlobalRegistryImpl } from './registry.js'
 import { isResolver } from './resolve.js'
 import type { Resolver } from './resolve.js'
@@ -30,6 +31,22 @@ import { GlobalState, globalServer } from './server.js'
 export type { Resolver, ResolverFunction, NameConflictMessage } from './resolve.js'
 export { CONFLICT_EXIT_REASON } from './resolve.js'
 export { SERVER_NAME as GLOBAL_SERVER_NAME, MAX_NAME_BYTES } from './protocol.js'
+export type { LockOptions } from './lock-client.js'
+export { MAX_LOCKS, MAX_REQUESTER_BYTES } from './locks.js'
+
+/**
+ * A global name that remembers the type of its server: `call(globalName<Counter>('c'), request)` is
+ * checked and typed. Throws `InvalidNameError` for a bad name.
+ * @example
+ * const COUNTER = globalName<Counter>('counter')
+ * await start(counter, 0, { node, name: COUNTER })
+ * const n = await call(COUNTER, { type: 'get' })   // n: number
+ */
+export function globalName<T extends ServerTypes> (name: string): GlobalName & Typed<T> {
+  const problem = nameProblem(name)
+  if (problem !== undefined) throw new InvalidNameError(name, problem)
+  return { global: name }
+}
 
 /** Options of {@link startGlobal}. Every option is optional. */
 export interface GlobalInit {
@@ -61,6 +78,30 @@ export interface GlobalRegistry extends NameRegistry {
    * pid's node is not connected), `GlobalRegistryTimeoutError`, `GlobalRegistryStoppedError`.
    */
   registerName(name: string, pid: Pid, opts?: { signal?: AbortSignal }): Promise<boolean>
+  /**
+   * Makes `name` refer to `pid`, on every connected node at once, whoever held it (Erlang's
+   * `re_register_name`): no moment without a holder. Resolves false if `pid` is dead. Throws as
+   * `registerName`.
+   */
+  reRegisterName(name: string, pid: Pid, opts?: { signal?: AbortSignal }): Promise<boolean>
+  /**
+   * Takes the global lock on `resource` for the holder (the calling process, or `opts.holder`, a
+   * process of this node) on `opts.nodes` (default: this node and every connected one), as Erlang's
+   * `global:set_lock`: resolves true once every node granted it; while another requester holds it,
+   * tries again after a random wait, up to `retries` times (default: for ever; `signal` ends it),
+   * then resolves false. The same requester may take it again (holders share it). A lock goes when
+   * its holder exits, or on nodes that see the holder's node go down.
+   */
+  setLock(resource: string, opts?: LockOptions): Promise<boolean>
+  /** Gives the holder's lock on `resource` back, on the same nodes. */
+  delLock(resource: string, opts?: LockOptions): Promise<void>
+  /**
+   * Runs `fn` under the lock on `resource` and gives it back after, however `fn` ends (Erlang's
+   * `global:trans`); throws `LockAbortedError` (without running `fn`) if the lock was not taken.
+   */
+  trans<T>(resource: string, fn: () => T | Promise<T>, opts?: LockOptions): Promise<T>
+  /** The locks this node's table holds (resource, requester, holders), sorted. */
+  locks(): Array<{ resource: string, requester: string, holders: Pid[] }>
   /** Removes `name`; resolves once every connected node has dropped it (at once if nobody holds it). */
   unregisterName(name: string, opts?: { signal?: AbortSignal }): Promise<void>
   /** The pid holding `name`, from this node's replica. */

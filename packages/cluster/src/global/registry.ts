@@ -2,10 +2,12 @@
  * The global registry of one node, as its users see it: checks the input, reads the replica for
  * lookups, and asks the node's registry server for the rest. Not exported: `startGlobal` makes it.
  */
-import { NoProcError, NodeDownError, Pid, call, spawn, stop } from '@gen-cluster/core'
+import { NoProcError, NodeDownError, Pid, call, self, spawn, stop } from '@gen-cluster/core'
 import type { ServerPid } from '@gen-cluster/core'
 import type { ClusterNode, NodeDownEvent, NodeUpEvent } from '../cluster-node.js'
-import { GlobalRegistryStoppedError, GlobalRegistryTimeoutError, InvalidNameError, InvalidPidError } from '../errors.js'
+import { GlobalRegistryStoppedError, GlobalRegistryTimeoutError, InvalidNameError, InvalidPidError, LockAbortedError } from '../errors.js'
+import { lockOf, releaseLock, takeLock } from './lock-client.js'
+import type { LockContext, LockOptions } from './lock-client.js'
 import type { ApiAnswer } from './client.js'
 import { nameProblem } from './protocol.js'
 import type { GlobalServer, GlobalState } from './server.js'
@@ -22,15 +24,16 @@ export class GlobalRegistryImpl implements GlobalRegistry {
   readonly #server: ServerPid<GlobalServer>
   readonly #state: GlobalState
   readonly #opts: RegistryOptions
+  readonly #locking: LockContext
   #stopped = false
 
-  readonly #onUp = (e: Event): void => {
-    const node = (e as CustomEvent<NodeUpEvent>).detail.node
+  readonly #onUp = (e: CustomEvent<NodeUpEvent>): void => {
+    const node = e.detail.node
     this.#state.fx.post(() => { if (this.node.nodes().includes(node)) this.#state.nodeUp(node) })
   }
 
-  readonly #onDown = (e: Event): void => {
-    const node = (e as CustomEvent<NodeDownEvent>).detail.node
+  readonly #onDown = (e: CustomEvent<NodeDownEvent>): void => {
+    const node = e.detail.node
     this.#state.fx.post(() => { this.#state.nodeDown(node) })
   }
 
@@ -39,6 +42,7 @@ export class GlobalRegistryImpl implements GlobalRegistry {
     this.#server = server
     this.#state = state
     this.#opts = opts
+    this.#locking = { node, peerTimeoutMs: opts.peerTimeoutMs, random: Math.random }
     node.addEventListener('node:up', this.#onUp)
     node.addEventListener('node:down', this.#onDown)
   }
@@ -50,6 +54,41 @@ export class GlobalRegistryImpl implements GlobalRegistry {
     if ('ok' in answer) return answer.ok
     if (answer.error === 'nodedown') throw new NodeDownError(answer.node)
     throw new GlobalRegistryTimeoutError('registerName', name, this.#opts.timeoutMs)
+  }
+
+  async reRegisterName (name: string, pid: Pid, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+    checkName(name)
+    if (!(pid instanceof Pid)) throw new InvalidPidError(pid)
+    const answer = await this.#ask({ type: 'api:reregister', name, pid, at: this.#opts.now() }, opts.signal)
+    if ('ok' in answer) return answer.ok
+    if (answer.error === 'nodedown') throw new NodeDownError(answer.node)
+    throw new GlobalRegistryTimeoutError('registerName', name, this.#opts.timeoutMs)
+  }
+
+  async setLock (resource: string, opts: LockOptions = {}): Promise<boolean> {
+    const { request, nodes } = lockOf(this.#locking, resource, opts, opts.holder ?? self())
+    if (this.#stopped) throw new GlobalRegistryStoppedError(this.node.name)
+    return await takeLock(this.#locking, request, nodes, opts.retries ?? Infinity, opts.signal)
+  }
+
+  async delLock (resource: string, opts: LockOptions = {}): Promise<void> {
+    const { request, nodes } = lockOf(this.#locking, resource, opts, opts.holder ?? self())
+    await releaseLock(this.#locking, request, nodes)
+  }
+
+  async trans<T> (resource: string, fn: () => T | Promise<T>, opts: LockOptions = {}): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('trans: expected a function to run under the lock')
+    const holder = opts.holder ?? self()
+    if (!await this.setLock(resource, { ...opts, holder })) throw new LockAbortedError(resource)
+    try {
+      return await fn()
+    } finally {
+      await this.delLock(resource, { ...opts, holder })
+    }
+  }
+
+  locks (): Array<{ resource: string, requester: string, holders: Pid[] }> {
+    return this.#state.locks.list()
   }
 
   async unregisterName (name: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -110,7 +149,7 @@ export class GlobalRegistryImpl implements GlobalRegistry {
 }
 
 type ApiRequest =
-  | { type: 'api:register', name: string, pid: Pid, at: number }
+  | { type: 'api:register' | 'api:reregister', name: string, pid: Pid, at: number }
   | { type: 'api:unregister', name: string }
 
 function checkName (name: unknown): asserts name is string {

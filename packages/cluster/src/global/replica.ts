@@ -50,14 +50,18 @@ export class Replica {
     return e !== undefined && this.#fx.reachable(e.pid) ? e : undefined
   }
 
-  /** COMMIT from a coordinator (or the coordinator's own replica, first). */
-  commit (e: Entry): CommitAck {
+  /**
+   * COMMIT from a coordinator (or the coordinator's own replica, first). With `replace`
+   * (`reRegisterName`) it takes the place of another pid's registration; a local old pid's monitor
+   * goes with it, and no DROP follows for it.
+   */
+  commit (e: Entry, replace = false): CommitAck {
     const place = this.#fx.placeOf(e.pid)
     if (place === 'stale') return 'noproc'
     // A pid of a node not connected here cannot be held here; this node learns it by SYNC if they meet.
     if (place === 'disconnected') return 'ok'
     const held = this.lookup(e.name)
-    if (held !== undefined && !held.pid.equals(e.pid)) return { held: held.pid, at: held.at }
+    if (held !== undefined && !held.pid.equals(e.pid) && !replace) return { held: held.pid, at: held.at }
     if (place === 'local' && !this.#fx.alive(e.pid)) return 'noproc'
     this.#put(e.name, e)
     return 'ok'

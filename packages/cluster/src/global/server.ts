@@ -16,6 +16,8 @@ import type { CommitAck, Invalid, RegisterAnswer, WireEntry } from './protocol.j
 import { Replica } from './replica.js'
 import type { Resolver } from './resolve.js'
 import { fromWire } from './table.js'
+import { isLockRequest, Locks } from './locks.js'
+import type { LockRequest } from './locks.js'
 
 interface NameAndPidFields { name: string, pid: Pid }
 interface RegistrationFields extends NameAndPidFields { at: number }
@@ -27,11 +29,14 @@ export interface GlobalServer extends ServerTypes {
     /** From this node's `GlobalRegistry`. */
     'api:register': { request: RegistrationFields, reply: ApiAnswer }
     'api:unregister': { request: { name: string }, reply: ApiAnswer }
+    'api:reregister': { request: RegistrationFields, reply: ApiAnswer }
     /** From peers (numbered as in `protocol.ts`). */
-    register: { request: RegistrationFields, reply: RegisterAnswer | Invalid }
-    commit: { request: RegistrationFields, reply: CommitAck | Invalid }
+    register: { request: RegistrationFields & { replace?: boolean }, reply: RegisterAnswer | Invalid }
+    commit: { request: RegistrationFields & { replace?: boolean }, reply: CommitAck | Invalid }
     unregister: { request: NameAndPidFields, reply: 'ok' | Invalid }
     drop: { request: NameAndPidFields, reply: 'ok' | Invalid }
+    lock: { request: LockRequest, reply: boolean | Invalid }
+    unlock: { request: LockRequest, reply: 'ok' | Invalid }
   }
   casts: {
     abort: NameAndPidFields
@@ -56,9 +61,11 @@ export class GlobalState {
   readonly replica: Replica
   readonly coordinator: Coordinator
   readonly client: Client
+  readonly locks: Locks
 
   constructor (cluster: ClusterNode, init: GlobalStateInit) {
     this.fx = new Effects(cluster, init.log, init.peerTimeoutMs)
+    this.locks = new Locks(this.fx)
     this.replica = new Replica(this.fx, init.resolver)
     this.coordinator = new Coordinator(this.replica, this.fx)
     this.client = new Client(this.replica, this.coordinator, this.fx, init)
@@ -104,6 +111,14 @@ export const globalServer = defineServer<GlobalServer>({
       g.client.register(r, (a) => { reply(from, a) })
       return { noreply: true, state: g }
     },
+    'api:reregister': (r, from, g) => {
+      if (!isRegistration(r)) {
+        g.invalid('api:reregister', r)
+        return { reply: { ok: false }, state: g }
+      }
+      g.client.register({ name: r.name, pid: r.pid, at: r.at, replace: true }, (a) => { reply(from, a) })
+      return { noreply: true, state: g }
+    },
     'api:unregister': (r, from, g) => {
       if (!isName(r.name)) {
         g.invalid('api:unregister', r)
@@ -114,10 +129,10 @@ export const globalServer = defineServer<GlobalServer>({
     },
     register: (r, from, g) => {
       if (!isRegistration(r)) return { reply: g.invalid('REGISTER', r), state: g }
-      g.coordinator.submit({ name: r.name, pid: r.pid, at: r.at, done: (a) => { reply(from, a) } })
+      g.coordinator.submit({ name: r.name, pid: r.pid, at: r.at, replace: (r as { replace?: unknown }).replace === true, done: (a) => { reply(from, a) } })
       return { noreply: true, state: g }
     },
-    commit: (r, _from, g) => ({ reply: isRegistration(r) ? g.replica.commit({ name: r.name, pid: r.pid, at: r.at }) : g.invalid('COMMIT', r), state: g }),
+    commit: (r, _from, g) => ({ reply: isRegistration(r) ? g.replica.commit({ name: r.name, pid: r.pid, at: r.at }, r.replace === true) : g.invalid('COMMIT', r), state: g }),
     unregister: (r, from, g) => {
       if (!isNameAndPid(r) || !g.fx.isLocal(r.pid)) return { reply: g.invalid('UNREGISTER', r), state: g }
       void g.replica.release(r.name, r.pid).then(() => { g.fx.post(() => { reply(from, 'ok') }) })
@@ -126,6 +141,13 @@ export const globalServer = defineServer<GlobalServer>({
     drop: (r, _from, g) => {
       if (!isNameAndPid(r)) return { reply: g.invalid('DROP', r), state: g }
       g.replica.dropped(r.name, r.pid)
+      return { reply: 'ok', state: g }
+    },
+    // A node takes and releases locks only for its own processes.
+    lock: (r, from, g) => ({ reply: isLockRequest(r) && r.pid.node === from.ref.node ? g.locks.lock(r) : g.invalid('LOCK', r), state: g }),
+    unlock: (r, from, g) => {
+      if (!isLockRequest(r) || r.pid.node !== from.ref.node) return { reply: g.invalid('UNLOCK', r), state: g }
+      g.locks.unlock(r)
       return { reply: 'ok', state: g }
     }
   },
@@ -157,7 +179,9 @@ export const globalServer = defineServer<GlobalServer>({
   },
   handleInfo: (m, g) => {
     if (m instanceof Internal) m.run()
-    else if (isDown(m)) g.replica.down(m.ref)
+    else if (isDown(m)) {
+      if (!g.locks.down(m.ref)) g.replica.down(m.ref)
+    }
     else g.fx.log.warn('unexpected message dropped', { message: preview(m) })
     return { state: g }
   },

@@ -3,7 +3,7 @@
  * server for everything that changes it. Arguments are checked here, before any message is sent.
  */
 import { call, NoProcError, Pid, self, stop } from '@gen-cluster/core'
-import type { CoreNode, Ref, ServerPid } from '@gen-cluster/core'
+import type { CoreNode, Named, Ref, ServerPid, ServerTypes } from '@gen-cluster/core'
 import { InvalidOptionError } from '../errors.js'
 import { checkGroup, localPids } from './checks.js'
 import { scopeProcessName } from './messages.js'
@@ -37,12 +37,16 @@ export class PgScope implements Pg {
     return unwrap(await call(this.pid, { type: 'leave', group, pids: list }, { timeout: Infinity, signal: opts.signal }))
   }
 
+  members<T extends ServerTypes> (group: Named<T>): ReadonlyArray<ServerPid<T>>
+  members (group: string): readonly Pid[]
   members (group: string): readonly Pid[] {
     checkGroup(group)
     this.#running()
     return membersOf(this.#view, group, 'all')
   }
 
+  localMembers<T extends ServerTypes> (group: Named<T>): ReadonlyArray<ServerPid<T>>
+  localMembers (group: string): readonly Pid[]
   localMembers (group: string): readonly Pid[] {
     checkGroup(group)
     this.#running()
@@ -52,6 +56,11 @@ export class PgScope implements Pg {
   whichGroups (): string[] {
     this.#running()
     return [...this.#view.keys()].sort()
+  }
+
+  whichLocalGroups (): string[] {
+    this.#running()
+    return [...this.#view.keys()].filter(g => membersOf(this.#view, g, 'local').length > 0).sort()
   }
 
   async monitorGroup (group: string, opts: PgMonitorOptions = {}): Promise<{ ref: Ref, members: readonly Pid[] }> {

@@ -9,7 +9,7 @@
  * pg.members('workers')                              // every node's workers, no message sent
  * const { ref, members } = await pg.monitorGroup('workers')   // then { type: 'pg:join' | 'pg:leave', ... }
  */
-export { startPg, DEFAULT_PG_SCOPE } from './pg.js'
+export { startPg, groupName, DEFAULT_PG_SCOPE } from './pg.js'
 export type { Pg, PgInit, PgCallOptions, PgMonitorOptions } from './pg.js'
 export type { GroupChangeMessage } from './messages.js'
 export { scopeProcessName, PG_VERSION } from './messages.js'

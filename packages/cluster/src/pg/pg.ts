@@ -12,6 +12,7 @@
  * | `pg.members(group)` | members on every node (sorted by node, then pid) | a local read, no message |
  * | `pg.localMembers(group)` | members on this node | a local read |
  * | `pg.whichGroups()` | groups with members anywhere, sorted | a local read |
+ * | `pg.whichLocalGroups()` | groups with members on this node, sorted | a local read |
  * | `pg.monitorGroup(group, { watcher? })` | `{ ref, members }`, then a {@link GroupChangeMessage} per change | a call; the scope monitors the watcher |
  * | `pg.monitorScope({ watcher? })` | `{ ref, groups }`, then the changes of every group | a call |
  * | `pg.demonitorGroup(ref)` | ends a watch; `false` if there was none | a call |
@@ -67,15 +68,27 @@
  * **Versions.** Newer versions understand older ones: a message with a higher `pg` and extra fields
  * is read for the fields this version knows; an op this version does not know is logged and dropped.
  */
-import type { Pid, Ref } from '@gen-cluster/core'
+import type { Named, Pid, Ref, ServerPid, ServerTypes } from '@gen-cluster/core'
 import { start } from '@gen-cluster/core'
 import type { ClusterNode } from '../cluster-node.js'
-import { checkScope } from './checks.js'
+import { checkGroup, checkScope } from './checks.js'
 import { PgScope } from './handle.js'
 import { scopeProcessName } from './messages.js'
 import type { GroupChangeMessage } from './messages.js'
 import { pgServer } from './server.js'
 import type { ViewTable } from './state.js'
+
+/**
+ * A group name that remembers the type of its members' server: `members(WORKERS)` then gives typed
+ * pids, so `call(pid, request)` is checked. Throws `InvalidGroupError` for a bad name.
+ * @example
+ * const WORKERS = groupName<Worker>('workers')
+ * for (const pid of pg.members(WORKERS)) await call(pid, { type: 'job', n: 1 })
+ */
+export function groupName<T extends ServerTypes> (name: string): Named<T> {
+  checkGroup(name)
+  return name as Named<T>
+}
 
 /** The scope `startPg` starts when none is named. */
 export const DEFAULT_PG_SCOPE = 'default'
@@ -114,11 +127,15 @@ export interface Pg {
    * The members of `group` on every node, sorted by node then pid, one entry per join (frozen; no
    * message is sent). Throws `InvalidGroupError` for a bad group name.
    */
+  members<T extends ServerTypes>(group: Named<T>): ReadonlyArray<ServerPid<T>>
   members(group: string): readonly Pid[]
   /** The members of `group` on this node, as `members`. */
+  localMembers<T extends ServerTypes>(group: Named<T>): ReadonlyArray<ServerPid<T>>
   localMembers(group: string): readonly Pid[]
   /** The groups with members on any node, sorted. */
   whichGroups(): string[]
+  /** The groups with members on this node, sorted (Erlang's `pg:which_local_groups`). */
+  whichLocalGroups(): string[]
   /**
    * Watches `group`: its members now, then a {@link GroupChangeMessage} to `watcher` per change, in
    * the order this node saw them, until `demonitorGroup` or the watcher's exit. Outside a process,

@@ -11,6 +11,14 @@ import { Child, me, startChildProcess, terminateChildren } from './children.js'
 import { checkChildSpec } from './spec.js'
 import type { Outcome, SupervisorServer, SupervisorState } from './server.js'
 
+function outcome<T> (fn: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: fn() }
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err : new Error(String(err)) }
+  }
+}
+
 async function attempt<T> (fn: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await fn() }
@@ -25,7 +33,7 @@ async function addChild (proc: Proc, state: SupervisorState, specOrArg: unknown)
   if (state.template !== undefined) {
     child = new Child(`#${state.nextDynamic++}`, state.template, specOrArg, true)
   } else {
-    const spec = checkChildSpec(specOrArg)
+    const spec = checkChildSpec(specOrArg, undefined, state.autoShutdown)
     if (state.children.get(spec.id) !== undefined) throw new InvalidChildSpecError('id', 'is already used by a child of this supervisor', spec.id)
     child = new Child(spec.id, spec, undefined, false)
   }
@@ -98,6 +106,21 @@ export const supervisorCalls: GenServer<SupervisorServer>['handleCall'] = {
         if (child.running) throw new ChildRunningError(id)
         state.children.delete(child)
         return undefined
+      }),
+      state
+    }
+  },
+
+  getChildSpec ({ child: which }, _from, state) {
+    return {
+      reply: outcome(() => {
+        const child = which instanceof Pid ? state.children.ofPid(which) : state.children.get(which)
+        // Under simple_one_for_one only a running child's pid names a spec: the template.
+        if (child === undefined || (state.template !== undefined && !(which instanceof Pid))) {
+          throw new ChildNotFoundError(which instanceof Pid ? which.toString() : JSON.stringify(which))
+        }
+        const spec = child.spec
+        return { id: spec.id, start: spec.start, restart: spec.restart, shutdown: spec.shutdown, type: spec.type, significant: spec.significant }
       }),
       state
     }

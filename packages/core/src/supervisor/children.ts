@@ -48,6 +48,10 @@ export class Child implements ChildView {
     return this.pid !== undefined
   }
 
+  get significant (): boolean {
+    return this.spec.significant
+  }
+
   info (): ChildInfo {
     return { id: this.dynamic ? undefined : this.id, pid: this.restarting ? 'restarting' : this.pid, type: this.spec.type }
   }

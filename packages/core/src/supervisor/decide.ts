@@ -6,7 +6,7 @@
 import type { ExitReason } from '../exit-reason.js'
 import { isCleanExit } from '../exit-reason.js'
 import type { Action, ChildExit, ChildView, Strategy } from './strategy.js'
-import type { RestartType, StrategyName } from './supervisor.js'
+import type { AutoShutdown, RestartType, StrategyName } from './supervisor.js'
 import { oneForOne } from './strategies/one-for-one.js'
 import { oneForAll } from './strategies/one-for-all.js'
 import { restForOne } from './strategies/rest-for-one.js'
@@ -31,6 +31,8 @@ export interface SupervisorView {
   readonly intensity: number
   /** ...in this many seconds. */
   readonly period: number
+  /** When significant children's own exits shut the supervisor down. @default 'never' */
+  readonly autoShutdown?: AutoShutdown
 }
 
 export interface Decision {
@@ -62,15 +64,28 @@ export function recordRestart (restarts: readonly number[], now: number, intensi
 }
 
 /**
- * The actions for `event` at clock time `now`: none (or forgetting the child) if it is not to be
- * restarted, `escalate` if restarting it would exceed the intensity, else the strategy's answer.
+ * True if the exit (not restarted) of significant child `id` shuts the supervisor down: under
+ * `any_significant` always; under `all_significant` when no other significant child runs (OTP 24).
+ */
+export function autoShutdownNow (sup: SupervisorView, id: string): boolean {
+  if (sup.autoShutdown === 'any_significant') return true
+  if (sup.autoShutdown !== 'all_significant') return false
+  for (const c of sup.children.values()) if (c.id !== id && c.significant === true && c.running) return false
+  return true
+}
+
+/**
+ * The actions for `event` at clock time `now`: none (or forgetting the child, and maybe an
+ * automatic shutdown for a significant one) if it is not to be restarted, `escalate` if restarting it would exceed the intensity, else the strategy's answer.
  */
 export function decide (sup: SupervisorView, event: ChildExit, now: number): Decision {
   const child = sup.children.get(event.id)
   if (child === undefined) return { restarts: [...sup.restarts], actions: [] }
   if (!shouldRestart(child.restart, event.reason)) {
     const forget = child.restart === 'temporary' || sup.strategy === 'simple_one_for_one'
-    return { restarts: [...sup.restarts], actions: forget ? [{ type: 'delete', id: child.id }] : [] }
+    const actions: Action[] = forget ? [{ type: 'delete', id: child.id }] : []
+    if (child.significant === true && autoShutdownNow(sup, child.id)) actions.push({ type: 'autoShutdown' })
+    return { restarts: [...sup.restarts], actions }
   }
   const { restarts, exceeded } = recordRestart(sup.restarts, now, sup.intensity, sup.period)
   if (exceeded) return { restarts, actions: [{ type: 'escalate' }] }

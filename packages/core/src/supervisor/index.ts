@@ -3,12 +3,12 @@
  * restart strategies (exported so users can reason about, and test, what a supervisor will do).
  */
 export {
-  startSupervisor, startLinkSupervisor, startChild, terminateChild, restartChild, deleteChild,
+  startSupervisor, startLinkSupervisor, startChild, terminateChild, restartChild, deleteChild, getChildSpec,
   whichChildren, countChildren, DEFAULT_INTENSITY, DEFAULT_PERIOD, DEFAULT_WORKER_SHUTDOWN
 } from './supervisor.js'
 export type {
   SupervisorSpec, StaticSupervisorSpec, SimpleSupervisorSpec, SupervisorFlags, ChildSpec, RestartType,
-  Shutdown, ChildType, StrategyName, ChildInfo, ChildCounts, SupervisorOptions, SupervisorPid, SupervisorRef
+  Shutdown, ChildType, StrategyName, AutoShutdown, ChildInfo, ChildCounts, SupervisorOptions, SupervisorPid, SupervisorRef
 } from './supervisor.js'
 export type { SupervisorServer } from './server.js'
 export { decide, shouldRestart, recordRestart, strategies } from './decide.js'

@@ -17,7 +17,7 @@ import { Child, ChildTable, me, startChildProcess, terminateChildren } from './c
 import { decide } from './decide.js'
 import type { CheckedChildSpec, CheckedSpec } from './spec.js'
 import type { Action, ChildExit } from './strategy.js'
-import type { ChildCounts, ChildInfo, StrategyName } from './supervisor.js'
+import type { AutoShutdown, ChildCounts, ChildInfo, ChildSpec, StrategyName } from './supervisor.js'
 import { supervisorCalls } from './calls.js'
 
 /** A result that crosses a call: the value, or the typed error the client function throws. */
@@ -27,6 +27,7 @@ export interface SupervisorState {
   readonly strategy: StrategyName
   readonly intensity: number
   readonly period: number
+  readonly autoShutdown: AutoShutdown
   /** The template of simple_one_for_one. */
   readonly template: CheckedChildSpec | undefined
   readonly children: ChildTable
@@ -50,6 +51,7 @@ export interface SupervisorServer extends ServerTypes {
     terminateChild: { request: { child: string | Pid }, reply: Outcome<undefined> }
     restartChild: { request: { id: string }, reply: Outcome<Pid | undefined> }
     deleteChild: { request: { id: string }, reply: Outcome<undefined> }
+    getChildSpec: { request: { child: string | Pid }, reply: Outcome<Required<ChildSpec<any>>> }
     whichChildren: { reply: ChildInfo[] }
     countChildren: { reply: ChildCounts }
   }
@@ -69,6 +71,7 @@ export const supervisorServer = defineServer<SupervisorServer>({
       strategy: spec.strategy,
       intensity: spec.intensity,
       period: spec.period,
+      autoShutdown: spec.autoShutdown,
       template: spec.strategy === 'simple_one_for_one' ? spec.children[0] : undefined,
       children: new ChildTable(),
       restarts: [],
@@ -124,18 +127,23 @@ export const supervisorServer = defineServer<SupervisorServer>({
 async function react (proc: Proc, state: SupervisorState, event: ChildExit): Promise<CastResult<SupervisorState, never>> {
   const { restarts, actions } = decide({ ...state, children: state.children.byId }, event, proc.node.clock.now())
   state.restarts = restarts
-  if (await perform(proc, state, actions) === 'escalate') {
+  const done = await perform(proc, state, actions)
+  if (done === 'escalate') {
     state.log.error('reached maximum restart intensity; shutting down', { supervisor: proc.pid.toString(), intensity: state.intensity, period: state.period, child: event.id, reason: formatReason(event.reason) })
+    return { stop: 'shutdown', state }
+  }
+  if (done === 'autoShutdown') {
+    state.log.info('a significant child ended: shutting down (autoShutdown)', { supervisor: proc.pid.toString(), child: event.id, autoShutdown: state.autoShutdown })
     return { stop: 'shutdown', state }
   }
   return { state }
 }
 
 /** Performs `actions` in order. A failed start ends the run and is retried later as a new event. */
-async function perform (proc: Proc, state: SupervisorState, actions: readonly Action[]): Promise<'done' | 'escalate' | 'retry'> {
+async function perform (proc: Proc, state: SupervisorState, actions: readonly Action[]): Promise<'done' | 'escalate' | 'autoShutdown' | 'retry'> {
   const table = state.children
   for (const action of actions) {
-    if (action.type === 'escalate') return 'escalate'
+    if (action.type === 'escalate' || action.type === 'autoShutdown') return action.type
     const child = table.get(action.id)
     if (child === undefined) continue
     if (action.type === 'terminate') {

@@ -16,6 +16,8 @@ export interface ChildView {
   readonly restart: RestartType
   /** True while the child's process runs. The exited child is never running. */
   readonly running: boolean
+  /** A significant child's own exit (not restarted) may shut the supervisor down (`autoShutdown`). */
+  readonly significant?: boolean
 }
 
 /** The event: child `id` exited with `reason` (or its restart failed with `reason`). */
@@ -31,13 +33,16 @@ export interface ChildExit {
  * - `start`: start the child again with its spec; if that fails, the server stops here and feeds
  *   `{ id, reason: failure }` back as a new event (which counts as another restart);
  * - `escalate`: too many restarts: terminate every child and exit `'shutdown'`, leaving the
- *   decision to the supervisor's own parent.
+ *   decision to the supervisor's own parent;
+ * - `autoShutdown`: a significant child ended on its own (`autoShutdown` flag): terminate every
+ *   child and exit `'shutdown'`, as escalation does, but as a planned end, not a failure.
  */
 export type Action =
   | { readonly type: 'terminate', readonly id: string }
   | { readonly type: 'delete', readonly id: string }
   | { readonly type: 'start', readonly id: string }
   | { readonly type: 'escalate' }
+  | { readonly type: 'autoShutdown' }
 
 /**
  * A restart strategy: the actions that restart child `event.id`, given every child in start order.

@@ -11,7 +11,8 @@
  * | `stop(sup)`, its parent's exit signal | terminates every child in reverse start order (shutdown spec), then exits |
  * | `startChild(sup, spec)`, `terminateChild`, `restartChild`, `deleteChild` | manages children at run time |
  * | `startChild(sup, arg)`, `terminateChild(sup, pid)` (simple_one_for_one) | starts / ends a dynamic child of the template |
- * | `whichChildren(sup)`, `countChildren(sup)` | reports the children |
+ * | `whichChildren(sup)`, `countChildren(sup)`, `getChildSpec(sup, id)` | reports the children |
+ * | a significant child ends on its own (`autoShutdown`) | terminates every child, then exits `'shutdown'` |
  *
  * The run-time functions take `opts` (`timeout`, `signal`) for their call to the supervisor; the
  * timeout defaults to Infinity, as in OTP, since the supervisor answers only after what it is doing
@@ -50,6 +51,14 @@ export type Shutdown = 'brutal_kill' | number
 
 export type ChildType = 'worker' | 'supervisor'
 
+/**
+ * When the exits of *significant* children shut the supervisor down (with `'shutdown'`, its children
+ * terminated first), as OTP 24's `auto_shutdown`: `never`; `any_significant`, when any significant
+ * child ends on its own and is not restarted; `all_significant`, when the last one running does.
+ * "On its own": not terminated by the supervisor (`terminateChild`, a sibling's restart).
+ */
+export type AutoShutdown = 'never' | 'any_significant' | 'all_significant'
+
 /** A child of a supervisor. `A` is the argument of `start` (simple_one_for_one only). */
 export interface ChildSpec<A = undefined> {
   /** Names the child within its supervisor; unique among its children. */
@@ -67,6 +76,12 @@ export interface ChildSpec<A = undefined> {
   readonly shutdown?: Shutdown
   /** @default 'worker' */
   readonly type?: ChildType
+  /**
+   * Its own exit (when not restarted) may shut the supervisor down, by the supervisor's
+   * `autoShutdown`. Only for transient and temporary children, and only with an `autoShutdown`
+   * other than `'never'`. @default false
+   */
+  readonly significant?: boolean
 }
 
 /** The restart intensity: at most `intensity` restarts in `period` seconds, else the supervisor gives up. */
@@ -75,6 +90,8 @@ export interface SupervisorFlags {
   readonly intensity?: number
   /** In seconds, as in OTP. @default 5 */
   readonly period?: number
+  /** See {@link AutoShutdown}. @default 'never' */
+  readonly autoShutdown?: AutoShutdown
 }
 
 export interface StaticSupervisorSpec extends SupervisorFlags {
@@ -172,6 +189,14 @@ export async function restartChild (sup: SupervisorRef, id: string, opts: CallOp
 /** Forgets the spec of a terminated child. Throws `ChildNotFoundError`, `ChildRunningError`, `WrongStrategyError`. */
 export async function deleteChild (sup: SupervisorRef, id: string, opts: CallOptions = {}): Promise<void> {
   await unwrap(call(sup, { type: 'deleteChild', id }, callOptions(opts)))
+}
+
+/**
+ * The spec of child `id` (or, by pid, of a running child; under simple_one_for_one, the template),
+ * with its defaults filled in (OTP's `get_childspec`). Throws `ChildNotFoundError`.
+ */
+export async function getChildSpec (sup: SupervisorRef, child: string | Pid, opts: CallOptions = {}): Promise<Required<ChildSpec<any>>> {
+  return await unwrap(call(sup, { type: 'getChildSpec', child }, callOptions(opts)))
 }
 
 /** The children, in start order. */
