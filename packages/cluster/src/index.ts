@@ -2,9 +2,10 @@
  * @packageDocumentation
  *
  * `@gen-cluster/cluster`: nodes that form a cluster over libp2p, so the core API (send, call, cast,
- * link, monitor, exit signals) works across OS processes and machines, as Erlang distribution does,
- * but encrypted (noise), admitted by a cluster secret (a pnet pre-shared key), and quick to notice a
- * silent node (phi-accrual heartbeats).
+ * link, monitor, exit signals, stop, getState, upgrade) works across OS processes and machines, as
+ * Erlang distribution does, but encrypted (noise), admitted by a cluster secret (bound into the noise
+ * handshake), and quick to notice a silent node (phi-accrual heartbeats). Also: the global registry
+ * and locks (`startGlobal`), process groups (`startPg`), and the GenCluster behaviour (`startMember`).
  *
  * @example
  * import { startNode } from '@gen-cluster/cluster'
@@ -13,8 +14,8 @@
  * const a = await startNode({ name: 'a', listen: '127.0.0.1:4001' })
  * const b = await startNode({ name: 'b', listen: '127.0.0.1:4002', seeds: ['127.0.0.1:4001'] })
  * await b.joined
- * const pid = await start(counter, 0, { node: a.core })
- * await call(pid, { type: 'get' })          // from anywhere: a pid names its node
+ * const pid = await start(counter, 0, { node: a })
+ * await call(pid, { type: 'get' }, { node: b })   // outside a process: say which node calls
  *
  * Wire protocol: `protocol.ts` and `docs/protocol.md`.
  */

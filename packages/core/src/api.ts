@@ -11,22 +11,17 @@ import { NotInProcessError } from './errors.js'
 import type { ExitReason } from './exit-reason.js'
 import { isExitReason } from './exit-reason.js'
 import type { Dest } from './names.js'
-import type { SpawnOptions, CoreNode } from './node.js'
+import type { SpawnOptions } from './node.js'
 import { Pid } from './pid.js'
 import type { Ref } from './pid.js'
 import type { Proc } from './process.js'
 import { actingNode, currentProc } from './realm.js'
-import type { NodeOption, NodeRef } from './realm.js'
+import type { NodeOption } from './realm.js'
 import { runAs } from './scheduler.js'
 import * as signals from './signals.js'
 
 export { createNode, defaultNode, forgetNode, currentProc } from './realm.js'
 export type { NodeRef, NodeOption } from './realm.js'
-
-/** The node `api` acts on when nothing names one: the calling process's, else the only node here. */
-export function currentNode (api = 'this API', explicit?: NodeRef): CoreNode {
-  return actingNode(api, undefined, explicit)
-}
 
 function mustProc (api: string): Proc {
   const p = currentProc()
