@@ -8,7 +8,7 @@
  * Alternating spreads the noise of a shared machine over every site alike.
  *
  *   tarball.<package>: size of the packed tarball, bytes
- *   remote_call_int.<site>: median over the rounds, µs per sequential remote call
+ *   remote_call_int.<site>: median over the rounds, µs per sequential remote call (and .min, .max)
  *   ratio.<site>/workspace: that median over the workspace's
  *
  * Needs the npm registry (for the packages' dependencies). Run through pnpm (`pnpm bench:installed
@@ -41,10 +41,17 @@ function pnpm (args: string[], cwd: string): void {
   execFileSync(process.execPath, [execPath, ...args], { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
-/** Packs the two packages into `dir`; returns the tarballs' paths. */
-function pack (dir: string): string[] {
-  for (const p of ['core', 'cluster']) pnpm(['pack', '--pack-destination', dir], join(packagesDir, p))
-  return readdirSync(dir).filter(f => f.endsWith('.tgz')).map(f => join(dir, f))
+/** Packs the two packages into `dir`; returns each one's tarball by package name. */
+function pack (dir: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const p of ['core', 'cluster']) {
+    const before = new Set(readdirSync(dir))
+    pnpm(['pack', '--pack-destination', dir], join(packagesDir, p))
+    const made = readdirSync(dir).find(f => f.endsWith('.tgz') && !before.has(f))
+    if (made === undefined) throw new Error(`pnpm pack made no tarball for ${p}`)
+    out.set(`@gen-cluster/${p}`, join(dir, made))
+  }
+  return out
 }
 
 /** A new app in the temp directory with the tarballs installed by npm. */
@@ -72,8 +79,8 @@ async function main (): Promise<void> {
   let app: string | undefined
   try {
     const tarballs = pack(packed)
-    for (const t of tarballs) process.stdout.write(`tarball.${t.replace(/^.*\//, '').replace(/-\d.*$/, '')}: ${statSync(t).size} bytes\n`)
-    app = install(tarballs)
+    for (const [name, t] of tarballs) process.stdout.write(`tarball.${name}: ${statSync(t).size} bytes\n`)
+    app = install([...tarballs.values()])
     const sites: Array<[string, string]> = [['workspace', loop], ['installed', join(app, LOOP_FILE)]]
     for (const s of opts.site) {
       const [name, dir] = s.split('=') as [string, string | undefined]
@@ -91,8 +98,11 @@ async function main (): Promise<void> {
     }
     const base = median(results.get('workspace') as number[])
     for (const [name] of sites) {
-      const m = median(results.get(name) as number[])
+      const all = results.get(name) as number[]
+      const m = median(all)
       process.stdout.write(`remote_call_int.${name}: ${m.toFixed(1)} us/op\n`)
+      process.stdout.write(`remote_call_int.${name}.min: ${Math.min(...all).toFixed(1)} us/op\n`)
+      process.stdout.write(`remote_call_int.${name}.max: ${Math.max(...all).toFixed(1)} us/op\n`)
       if (name !== 'workspace') process.stdout.write(`ratio.${name}/workspace: ${(m / base).toFixed(3)} x\n`)
     }
   } finally {

@@ -18,6 +18,7 @@
  *
  * Wire protocol: `protocol.ts` and `docs/protocol.md`.
  */
+import './node-check.js'
 export { startNode, ClusterNode } from './cluster-node.js'
 export type { ClusterNodeInit, NodeUpEvent, NodeDownEvent, JoiningEvent, NodeDownMessage } from './cluster-node.js'
 export type { MembershipInit } from './membership.js'
