@@ -9,7 +9,8 @@
  *
  *   tarball.<package>: size of the packed tarball, bytes
  *   remote_call_int.<site>: median over the rounds, µs per sequential remote call (and .min, .max)
- *   ratio.<site>/workspace: that median over the workspace's
+ *   remote_call_int_cpu.<site>: median over the rounds, CPU µs of both processes per call (and .min, .max)
+ *   ratio.<site>/workspace, ratio_cpu.<site>/workspace: those medians over the workspace's
  *
  * Needs the npm registry (for the packages' dependencies). Run through pnpm (`pnpm bench:installed
  * -- --rounds 5 --site before=../main/packages/cluster`), which it uses to pack. `--keep` keeps the app.
@@ -62,13 +63,16 @@ function install (tarballs: string[]): string {
   return app
 }
 
-async function runLoop (file: string): Promise<number> {
+interface LoopFigures { wall: number, cpu: number }
+
+async function runLoop (file: string): Promise<LoopFigures> {
   const child = spawn(process.execPath, [file, '--json', '--calls', opts.calls], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
   if (code !== 0) throw new Error(`${file} exited with ${code}`)
-  return (JSON.parse(out.trim().split('\n').at(-1) as string) as { remote_call_int: { value: number } }).remote_call_int.value
+  const figures = JSON.parse(out.trim().split('\n').at(-1) as string) as Record<'remote_call_int' | 'remote_call_int_cpu', { value: number }>
+  return { wall: figures.remote_call_int.value, cpu: figures.remote_call_int_cpu.value }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
@@ -92,18 +96,21 @@ async function main (): Promise<void> {
       copyFileSync(loop, file)
       copies.push(file)
     }
-    const results = new Map<string, number[]>(sites.map(([name]) => [name, []]))
+    const results = new Map<string, LoopFigures[]>(sites.map(([name]) => [name, []]))
     for (let r = 0; r < Number(opts.rounds); r++) {
       for (const [name, file] of sites) results.get(name)?.push(await runLoop(file))
     }
-    const base = median(results.get('workspace') as number[])
-    for (const [name] of sites) {
-      const all = results.get(name) as number[]
-      const m = median(all)
-      process.stdout.write(`remote_call_int.${name}: ${m.toFixed(1)} us/op\n`)
-      process.stdout.write(`remote_call_int.${name}.min: ${Math.min(...all).toFixed(1)} us/op\n`)
-      process.stdout.write(`remote_call_int.${name}.max: ${Math.max(...all).toFixed(1)} us/op\n`)
-      if (name !== 'workspace') process.stdout.write(`ratio.${name}/workspace: ${(m / base).toFixed(3)} x\n`)
+    for (const figure of ['wall', 'cpu'] as const) {
+      const label = figure === 'wall' ? 'remote_call_int' : 'remote_call_int_cpu'
+      const of = (name: string): number[] => (results.get(name) as LoopFigures[]).map(f => f[figure])
+      const base = median(of('workspace'))
+      for (const [name] of sites) {
+        const all = of(name)
+        process.stdout.write(`${label}.${name}: ${median(all).toFixed(1)} us/op\n`)
+        process.stdout.write(`${label}.${name}.min: ${Math.min(...all).toFixed(1)} us/op\n`)
+        process.stdout.write(`${label}.${name}.max: ${Math.max(...all).toFixed(1)} us/op\n`)
+        if (name !== 'workspace') process.stdout.write(`${figure === 'wall' ? 'ratio' : 'ratio_cpu'}.${name}/workspace: ${(median(all) / base).toFixed(3)} x\n`)
+      }
     }
   } finally {
     for (const f of copies) rmSync(f, { force: true })
