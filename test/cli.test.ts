@@ -1,70 +1,7 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
-
-const MAIN = fileURLToPath(new URL('../packages/cli/dist/src/main.js', import.meta.url))
-const DEMO = fileURLToPath(new URL('../packages/cli/dist/src/demo.js', import.meta.url))
-
-const running = new Set<ChildProcess>()
-const homes: string[] = []
-
-function alive (p: ChildProcess): boolean { return p.exitCode === null && p.signalCode === null }
-
-/** Stops every process a test started, by pid: SIGTERM, then SIGKILL after 3 s. */
-afterEach(async () => {
-  await Promise.all([...running].map(async (p) => {
-    if (alive(p) && p.pid !== undefined) process.kill(p.pid, 'SIGTERM')
-    const t = setTimeout(() => { if (alive(p) && p.pid !== undefined) process.kill(p.pid, 'SIGKILL') }, 3000)
-    if (alive(p)) await new Promise(resolve => p.once('exit', resolve))
-    clearTimeout(t)
-  }))
-  running.clear()
-  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true })
-})
-
-function tempHome (): string {
-  const h = mkdtempSync(join(tmpdir(), 'gen-cluster-cli-test-'))
-  homes.push(h)
-  return h
-}
-
-function launch (file: string, args: string[]): ChildProcess {
-  const p = spawn(process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GEN_CLUSTER_LOG: 'silent' } })
-  running.add(p)
-  return p
-}
-
-/** Runs to the end; resolves with exit code and output. */
-async function runToEnd (file: string, args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const p = launch(file, args)
-  let stdout = ''
-  let stderr = ''
-  p.stdout!.on('data', (d: Buffer) => { stdout += d.toString() })
-  p.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>(resolve => p.once('exit', resolve))
-  return { code, stdout, stderr }
-}
-
-/** A `gen-cluster start --json` process and its JSON events. */
-function startJson (args: string[]): { proc: ChildProcess, next: (match: (e: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>> } {
-  const proc = launch(MAIN, ['start', '--json', ...args])
-  const events: Array<Record<string, unknown>> = []
-  const waiters: Array<{ match: (e: Record<string, unknown>) => boolean, resolve: (e: Record<string, unknown>) => void }> = []
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    const e = JSON.parse(line) as Record<string, unknown>
-    events.push(e)
-    for (const w of [...waiters]) if (w.match(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e) }
-  })
-  return {
-    proc,
-    next: async (match) => events.find(match) ?? await new Promise(resolve => { waiters.push({ match, resolve }) })
-  }
-}
+import { describe, expect, it } from 'vitest'
+import { DEMO, MAIN, runToEnd, startJson, tempHome } from './cli-kit.js'
 
 describe('gen-cluster start with bad input', () => {
   const cases: Array<[string, string[], RegExp]> = [

@@ -24,8 +24,35 @@ export interface StartOptions {
 
 export const USAGE = 'usage: gen-cluster start --name NAME [--listen HOST:PORT] [--seed HOST:PORT]... [--secret-file FILE] [--home DIR] [--cluster NAME] [--module FILE.js] [--join-timeout SECONDS] [--json] [--debug]'
 
+/** `gen-cluster start --help`: the usage, each option, and the `--module` contract (`module.ts`). */
+export const START_HELP = `${USAGE}
+       gen-cluster --version
+
+Runs a cluster node hosting one member of a GenCluster, and narrates what happens.
+
+  --name NAME            this node's name (NAME@host); its key lives in <home>/nodes/NAME
+  --listen HOST:PORT     where to listen (default 127.0.0.1:0, any free port); or a multiaddr
+  --seed HOST:PORT       a node of the cluster to join through; repeat for more
+  --secret-file FILE     the cluster secret (default <home>/secret, created by the first node)
+  --home DIR             default $GEN_CLUSTER_HOME, else ~/.gen-cluster
+  --cluster NAME         the GenCluster to be a member of (default demo)
+  --module FILE.js       host your own GenCluster instead of the example cluster server (below)
+  --join-timeout SECONDS give up when no seed has answered by then (default 15)
+  --json                 one JSON event per line on stdout
+  --debug                log to stderr, and print stack traces
+
+--module FILE.js: FILE.js is an ES module whose default export is a GenCluster (defineCluster from
+@gen-cluster/cluster; its type is CliModule from @gen-cluster/cli). One member of it is started on
+this node with startMember(module, context, { node, cluster }): init(context) receives a StartContext,
+{ node, cluster, registry, log(text, fields?) }. The CLI prints the member's handleJoin,
+handleNodeJoined, handleLeave and handleTakeover, and a name conflict over the cluster's name, by
+itself (--json: member:join, member:leave, name:takeover, name:conflict); the module reports nothing.
+With --json, whatever the module writes to stdout goes to stderr: stdout holds only the CLI's events.
+
+Commands on stdin: members, names, nodes, q (leave cleanly; also SIGINT, SIGTERM).`
+
 /** Parses `argv` (without node and the script); throws `UsageError`. */
-export function parseStart (argv: string[]): StartOptions | 'help' {
+export function parseStart (argv: string[]): StartOptions | 'help' | 'version' {
   let parsed
   try {
     parsed = parseArgs({
@@ -43,7 +70,8 @@ export function parseStart (argv: string[]): StartOptions | 'help' {
         'join-timeout': { type: 'string', default: '15' },
         json: { type: 'boolean', default: false },
         debug: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false }
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false }
       }
     })
   } catch (err) {
@@ -53,6 +81,7 @@ export function parseStart (argv: string[]): StartOptions | 'help' {
   }
   const { values: v, positionals } = parsed
   if (v.help) return 'help'
+  if (v.version) return 'version'
   if (positionals[0] !== 'start' || positionals.length > 1) {
     throw new UsageError(positionals.length === 0 ? `no command given; ${USAGE}` : `unknown command "${positionals.join(' ')}"; ${USAGE}`)
   }

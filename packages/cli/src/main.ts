@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
  * `gen-cluster start …`: runs a cluster node (libp2p, global registry) hosting one member of a
- * GenCluster (the example cluster server, or `--module file.js`'s default export), and narrates
- * what happens: readable lines on a terminal, one JSON object per line with `--json`.
+ * GenCluster (the example cluster server, or `--module file.js`'s default export: the contract is in
+ * `module.ts`), and narrates what happens: readable lines on a terminal, one JSON object per line with
+ * `--json`. The member's cluster callbacks are narrated by the CLI itself (`narrate.ts`), whatever it
+ * hosts; with `--json`, anything else written to stdout goes to stderr (`claimStdout`).
  *
  * JSON events: `node:joining`, `node:ready`, `node:up`, `node:down`, `member:join`, `member:leave`,
  * `name:registered`, `name:takeover`, `name:conflict`, `node:refused`, `peer:refused`, `members`, `names`, `nodes`,
- * `stopped`, and `error` (also printed as one line on stderr). Commands on stdin: `members`,
+ * `module:log`, `stopped`, and `error` (also printed as one line on stderr). `--version` prints the
+ * package's version. Commands on stdin: `members`,
  * `names`, `nodes`, `q`.
  *
  * Every node also runs the inspector (`inspector.ts`), which `gen-cluster ctl …` (`ctl.ts`, a
@@ -18,38 +21,33 @@
  * Exit codes: 0 after a clean leave (`q`, SIGINT, SIGTERM), 1 when the node cannot start or join,
  * 2 for bad input.
  */
+import './bin-node-check.js'
 import { createInterface } from 'node:readline'
-import { pathToFileURL } from 'node:url'
 import { formatReason, silentLogger, start, stderrLogger, stop } from '@gen-cluster/core'
 import type { Pid } from '@gen-cluster/core'
 import { leader, pidlist, startGlobal, startMember, startNode } from '@gen-cluster/cluster'
 import type { GenCluster, JoiningEvent, NodeDownEvent, NodeUpEvent } from '@gen-cluster/cluster'
-import { exampleClusterSrv } from '@gen-cluster/examples'
-import type { ClusterSrvConflict, ClusterSrvEvent } from '@gen-cluster/examples'
-import { parseStart, USAGE, UsageError } from './args.js'
+import { exampleClusterSrv } from './example-cluster-srv.js'
+import type { ClusterSrvConflict, ClusterSrvEvent } from './example-cluster-srv.js'
+import { parseStart, START_HELP, UsageError } from './args.js'
 import type { StartOptions } from './args.js'
 import { CTL_USAGE, parseCtl, runCtl } from './ctl.js'
 import { describeStartError } from './errors.js'
 import { joinWithin } from './join.js'
 import { inspector, INSPECTOR_NAME } from './inspector.js'
-import { createOutput } from './output.js'
+import { loadModule } from './module.js'
+import type { StartContext } from './module.js'
+import { narrated } from './narrate.js'
+import { claimStdout, createOutput, toStdout } from './output.js'
 import type { Output } from './output.js'
 import { refusedAddress, watchRefusals } from './refusal.js'
 import type { Refusal } from './refusal.js'
+import { cliVersion } from './version.js'
 
 const keys = (list: readonly Pid[]): string[] => list.map(p => p.key)
 
-async function loadBehaviour (file: string | undefined): Promise<GenCluster<any>> {
-  if (file === undefined) return exampleClusterSrv as unknown as GenCluster<any>
-  const mod = await import(pathToFileURL(file).href) as { default?: unknown }
-  if (typeof mod.default !== 'object' || mod.default === null || typeof (mod.default as { init?: unknown }).init !== 'function') {
-    throw new UsageError(`module ${file} has no GenCluster as its default export (an object with an init callback)`)
-  }
-  return mod.default as GenCluster<any>
-}
-
 async function run (opts: StartOptions, out: Output): Promise<void> {
-  const behaviour = await loadBehaviour(opts.module)
+  const hosted = opts.module === undefined ? exampleClusterSrv as unknown as GenCluster<any> : await loadModule(opts.module)
   let refusedBy: Refusal | undefined
   const refusedPeers = new Set<string>()
   const node = await startNode({
@@ -114,7 +112,14 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
     out.event({ event: 'name:conflict', cluster: opts.cluster, member: e.member.key, kept: e.kept?.key ?? null },
       `name:conflict: cluster "${opts.cluster}" was held on both sides of a partition; ${e.kept === null ? 'neither holder kept it' : `${e.kept.key} keeps it`}, this member merges`)
   }
-  const member = await startMember(behaviour, { onEvent, onConflict }, { node, cluster: opts.cluster }) as Pid
+  const context: StartContext = {
+    node,
+    cluster: opts.cluster,
+    registry,
+    log: (text, fields) => { out.event({ ...fields, event: 'module:log', text }, text) }
+  }
+  const behaviour = narrated(hosted, opts.cluster, { onEvent, onConflict })
+  const member = await startMember(behaviour, context, { node, cluster: opts.cluster }) as Pid
   const list = await pidlist(member)
   out.event({ event: 'node:ready', name: node.name, peerId: node.peerId, addresses: node.addresses, cluster: opts.cluster, member: member.key, pidlist: keys(list) },
     `ready: peer ${node.peerId}\n  listening on ${node.addresses.join(' ')}\n  member ${member.key} of cluster "${opts.cluster}", pidlist [${keys(list).join(', ')}]`)
@@ -174,9 +179,11 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
 async function main (argv: string[]): Promise<void> {
   const debug = argv.includes('--debug')
   const json = argv.includes('--json')
+  // A node's stdout is the CLI's alone in JSON mode, from before a module is loaded.
+  const stdout = json && argv[0] !== 'ctl' ? claimStdout() : toStdout
   const fail = (err: unknown, code: number): never => {
     const message = err instanceof UsageError ? err.message : describeStartError(err)
-    if (json) process.stdout.write(JSON.stringify({ event: 'error', name: (err as Error)?.name, message }) + '\n')
+    if (json) stdout(JSON.stringify({ event: 'error', name: (err as Error)?.name, message }) + '\n')
     process.stderr.write(`gen-cluster: ${message}\n`)
     if (debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
     process.exit(code)
@@ -206,10 +213,14 @@ async function main (argv: string[]): Promise<void> {
     return fail(err, 2)
   }
   if (opts === 'help') {
-    process.stdout.write(`${USAGE}\n${CTL_USAGE}\n`)
+    stdout(`${START_HELP}\n\n${CTL_USAGE}\n`)
     return
   }
-  const out = createOutput(opts.json)
+  if (opts === 'version') {
+    stdout(`${cliVersion()}\n`)
+    return
+  }
+  const out = createOutput(opts.json, stdout)
   try {
     await run(opts, out)
   } catch (err) {

@@ -8,15 +8,33 @@ export interface Output {
   line(text: string): void
 }
 
-export function createOutput (json: boolean): Output {
+/** Writes text to stdout. */
+export type Writer = (text: string) => void
+
+/** Writes to `process.stdout` as it is at the time of each write. */
+export const toStdout: Writer = (text) => { process.stdout.write(text) }
+
+/**
+ * Takes stdout for the CLI's own JSON lines (`--json`): returns a writer to the real stdout, and from
+ * then on sends whatever else is written to `process.stdout` (`console.log`, a hosted module's
+ * `process.stdout.write`) to stderr, so that stdout holds one JSON event per line and nothing else.
+ */
+export function claimStdout (): Writer {
+  const stdout = process.stdout
+  const write = stdout.write.bind(stdout)
+  stdout.write = process.stderr.write.bind(process.stderr) as typeof stdout.write
+  return (text) => { write(text) }
+}
+
+export function createOutput (json: boolean, write: Writer = toStdout): Output {
   let node = ''
   const stamp = (): string => new Date().toISOString().slice(11, 23)
   return {
     setNode (name) { node = name },
     event (e, text) {
-      if (json) process.stdout.write(JSON.stringify({ ...e, self: node, at: Date.now() }) + '\n')
-      else process.stdout.write(`${stamp()} [${node}] ${text}\n`)
+      if (json) write(JSON.stringify({ ...e, self: node, at: Date.now() }) + '\n')
+      else write(`${stamp()} [${node}] ${text}\n`)
     },
-    line (text) { if (!json) process.stdout.write(`${text}\n`) }
+    line (text) { if (!json) write(`${text}\n`) }
   }
 }

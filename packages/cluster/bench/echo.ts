@@ -19,7 +19,9 @@
  * Options: --json, --quick (fewer rounds), --time-limit=<s> (default 90), --only=tcp|libp2p,
  * --size=small|large (only the 8-byte or only the 1 MiB echoes),
  * --yamux=<json> (init passed to yamux() on both sides), --tcp=<json> (init passed to tcp()),
- * --no-pnet (leave out the pnet connection protector, to see what it costs).
+ * --no-pnet (leave out the pnet connection protector, to see what it costs), --untuned (leave out the
+ * transport's adjustments of `src/stack-tuning.ts`, which the libp2p echo otherwise gets as the
+ * cluster's links do).
  *
  * On a small VM the figures depend on whether the two processes share a core (no cross-core
  * wake-ups) or not, which the scheduler decides run by run. `taskset -c 0 node dist/bench/echo.js`
@@ -40,6 +42,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, Stream } from '@libp2p/interface'
+import { tunedEncrypter, tuneYamuxStream } from '../src/stack-tuning.js'
 
 const PROTOCOL = '/gen-cluster/bench-echo/1.0.0'
 const SMALL = 8
@@ -60,6 +63,9 @@ const large = size !== 'small'
 const timeLimitMs = Number(option('time-limit') ?? 90) * 1000
 const yamuxInit = JSON.parse(option('yamux') ?? '{}') as Parameters<typeof yamux>[0]
 const noPnet = flag('no-pnet')
+const untuned = flag('untuned')
+const missed = (what: string, why: string): void => { process.stderr.write(`echo: ${what} not adjusted: ${why}\n`) }
+const tune = (stream: Stream): Stream => { if (!untuned) tuneYamuxStream(stream, missed); return stream }
 const serverCpus = option('server-cpus')
 const tcpInit = JSON.parse(option('tcp') ?? '{}') as Parameters<typeof tcp>[0]
 const OP_TIMEOUT_MS = 10_000
@@ -166,7 +172,7 @@ function makeLibp2p (psk: Uint8Array, listen: boolean): Promise<Libp2p> {
   return createLibp2p({
     addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
     transports: [tcp(tcpInit)],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [untuned ? noise() : tunedEncrypter(noise(), missed)],
     streamMuxers: [yamux(yamuxInit)],
     ...(noPnet ? {} : { connectionProtector: preSharedKey({ psk }) })
   })
@@ -188,6 +194,7 @@ async function serve (): Promise<void> {
 
   const node = await makeLibp2p(psk, true)
   await node.handle(PROTOCOL, (stream: Stream) => {
+    tune(stream)
     const reader = new FrameReader()
     stream.addEventListener('message', evt => {
       for (const chunk of chunksOf(evt.data)) {
@@ -299,7 +306,7 @@ async function benchLibp2p (psk: Uint8Array, addrs: string[], deadline: number):
   const node = await makeLibp2p(psk, false)
   try {
     const t = performance.now()
-    const stream = await node.dialProtocol(multiaddr(addrs[0] as string), PROTOCOL, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) })
+    const stream = tune(await node.dialProtocol(multiaddr(addrs[0] as string), PROTOCOL, { signal: AbortSignal.timeout(OP_TIMEOUT_MS) }))
     const dial = performance.now() - t
     const waiter = new ReplyWaiter()
     stream.addEventListener('message', evt => { waiter.data(evt.data.byteLength) })

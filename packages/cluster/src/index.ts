@@ -19,6 +19,7 @@
  *
  * Wire protocol: `protocol.ts` and `docs/protocol.md`.
  */
+import './node-check.js'
 export { startNode, ClusterNode } from './cluster-node.js'
 export type { ClusterNodeInit, ClusterNodeEvents, NodeUpEvent, NodeDownEvent, JoiningEvent, NodeDownMessage } from './cluster-node.js'
 export { TypedEventTarget } from './typed-events.js'

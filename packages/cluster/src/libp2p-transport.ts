@@ -6,6 +6,9 @@
  * Frames queued within one turn of the event loop are handed to the stream in one write. A link
  * whose peer does not keep up is closed once `maxBufferedBytes` are waiting; a frame (or a length
  * prefix) over `maxFrameBytes` closes the link it came on. Both are logged with the reason.
+ *
+ * Its connections and streams get the adjustments of `stack-tuning.ts` (fewer yamux window updates,
+ * no exception per received noise frame); one that does not apply is logged once, and links work.
  */
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { PrivateKey, Stream, Connection } from '@libp2p/interface'
@@ -19,6 +22,8 @@ import { admittedNoise } from './admission.js'
 import { secretKeyOf } from './identity.js'
 import { FrameTooLargeError } from './errors.js'
 import { PROTOCOL } from './protocol.js'
+import { tunedEncrypter, tuneYamuxStream } from './stack-tuning.js'
+import type { TuningMiss } from './stack-tuning.js'
 import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_FRAME_BYTES } from './transport.js'
 import { LinkBase } from './transport.js'
 import type { Link, Transport, TransportLimits } from './transport.js'
@@ -49,8 +54,9 @@ class StreamLink extends LinkBase implements Link {
   #in = new Uint8ArrayList()
   #closed = false
 
-  constructor (stream: Stream, connection: Connection, limits: Required<TransportLimits>, log: Logger) {
+  constructor (stream: Stream, connection: Connection, limits: Required<TransportLimits>, log: Logger, miss: TuningMiss) {
     super()
+    tuneYamuxStream(stream, miss)
     this.#stream = stream
     this.#log = log
     this.#maxFrame = limits.maxFrameBytes
@@ -170,6 +176,12 @@ export class Libp2pTransport implements Transport {
   readonly #limits: Required<TransportLimits>
   #node: Libp2p | undefined
   readonly #blocked = new Set<string>()
+  readonly #missed = new Set<string>()
+  readonly #miss: TuningMiss = (what, why) => {
+    if (this.#missed.has(what)) return
+    this.#missed.add(what)
+    this.#init.log.warn(`${what} not adjusted (the dependency changed: ${why}); links work, with more frames or exceptions per message`)
+  }
 
   constructor (init: Libp2pTransportInit) {
     this.#init = init
@@ -198,7 +210,7 @@ export class Libp2pTransport implements Transport {
       privateKey: this.#init.privateKey,
       addresses: { listen: this.#init.listen },
       transports: [tcp()],
-      connectionEncrypters: [admittedNoise(secretKeyOf(this.#init.psk), log)],
+      connectionEncrypters: [tunedEncrypter(admittedNoise(secretKeyOf(this.#init.psk), log), this.#miss)],
       streamMuxers: [yamux()],
       connectionGater: {
         denyDialPeer: (peer) => this.#blocked.has(peer.toString()),
@@ -206,7 +218,7 @@ export class Libp2pTransport implements Transport {
       },
     })
     await this.#node.handle(PROTOCOL, (stream, connection) => {
-      onLink(new StreamLink(stream, connection, this.#limits, log))
+      onLink(new StreamLink(stream, connection, this.#limits, log, this.#miss))
     }, { maxInboundStreams: 8 })
   }
 
@@ -230,7 +242,7 @@ export class Libp2pTransport implements Transport {
     if (node === undefined) throw new Error('transport not started')
     const connection = await node.dial(multiaddr(address), { signal: signal ?? AbortSignal.timeout(5000) })
     const stream = await connection.newStream(PROTOCOL, { signal: signal ?? AbortSignal.timeout(5000) })
-    return new StreamLink(stream, connection, this.#limits, this.#init.log)
+    return new StreamLink(stream, connection, this.#limits, this.#init.log, this.#miss)
   }
 
   async stop (): Promise<void> {

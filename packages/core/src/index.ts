@@ -16,6 +16,7 @@
  * Processes of other nodes are reached through the node's `Distribution`; without a cluster every
  * other node is unreachable (`NodeDownError`, `DOWN` with `noconnection`).
  */
+import './node-check.js'
 export { Pid, Ref } from './pid.js'
 export type { IdentityTuple } from './pid.js'
 export type { ExitReason } from './exit-reason.js'

@@ -10,6 +10,7 @@
  * - `VirtualClock`: time that moves only with `advance(ms)`.
  * - `waitFor(condition)` and `settle()`: await a condition with a deadline, never sleep.
  */
+import '../node-check.js'
 export { VirtualClock } from './virtual-clock.js'
 export { probe } from './probe.js'
 export type { Probe } from './probe.js'

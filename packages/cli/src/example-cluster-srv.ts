@@ -1,8 +1,9 @@
 /**
  * `example_cluster_srv`, the original gen_cluster's example server, ported: a GenCluster member that
  * does nothing but report its cluster callbacks, so you can watch processes join, leave and take the
- * cluster's name over. Each callback is reported through the `onEvent` function of its init arg (the
- * CLI prints them), with the member's pidlist after the event.
+ * cluster's name over. Each callback is reported through the `onEvent` function of its init arg, if
+ * given, with the member's pidlist after the event. It is what `gen-cluster start` hosts without
+ * `--module` (the CLI narrates its callbacks itself, as for any module: it passes no `onEvent`).
  *
  * @example
  * const member = await startMember(exampleClusterSrv, { onEvent: (e) => console.log(e) }, { node, cluster: 'demo' })
@@ -44,8 +45,14 @@ export interface ClusterSrvInfo {
   readonly takeovers: number
 }
 
+/** What the example cluster server's `init` takes: where to report, both optional. */
+export interface ClusterSrvArg {
+  onEvent?: (event: ClusterSrvEvent) => void
+  onConflict?: (event: ClusterSrvConflict) => void
+}
+
 export interface ClusterSrv extends ServerTypes {
-  arg: { onEvent?: (event: ClusterSrvEvent) => void, onConflict?: (event: ClusterSrvConflict) => void }
+  arg: ClusterSrvArg | undefined
   state: { me: Pid, onEvent: (event: ClusterSrvEvent) => void, onConflict: (event: ClusterSrvConflict) => void, joins: number, leaves: number, takeovers: number }
   info: NameConflictMessage
   calls: {
