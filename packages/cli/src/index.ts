@@ -1,5 +1,6 @@
 /**
  * @packageDocumentation
+ * @module @gen-cluster/cli
  *
  * `@gen-cluster/cli`: the `gen-cluster` command (`gen-cluster start` runs a cluster node hosting a
  * GenCluster member and narrates its callbacks; `gen-cluster ctl` inspects a running cluster), and

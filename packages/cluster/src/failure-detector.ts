@@ -78,7 +78,10 @@ interface Peer {
   suspected: boolean
 }
 
-/** Heartbeat-based failure detection of many peers over one clock. */
+/**
+ * Heartbeat-based failure detection of many peers over one clock.
+ * @internal Used by the membership; exported for tools and tests.
+ */
 export class FailureDetector {
   /** The interval at which the cluster should send each peer a heartbeat frame. */
   readonly heartbeatIntervalMs: number

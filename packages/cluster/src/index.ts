@@ -1,5 +1,6 @@
 /**
  * @packageDocumentation
+ * @module @gen-cluster/cluster
  *
  * `@gen-cluster/cluster`: nodes that form a cluster over libp2p, so the core API (send, call, cast,
  * link, monitor, exit signals, stop, getState, upgrade) works across OS processes and machines, as

@@ -171,6 +171,7 @@ class StreamLink extends LinkBase implements Link {
   }
 }
 
+/** @internal The transport `startNode` makes; exported for tools and tests. */
 export class Libp2pTransport implements Transport {
   readonly #init: Libp2pTransportInit
   readonly #limits: Required<TransportLimits>

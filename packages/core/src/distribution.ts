@@ -26,7 +26,10 @@ export interface CallTag {
   readonly ref: Ref
 }
 
-/** The system requests a server answers between two messages: OTP's `sys` for gen_server. */
+/**
+ * The system requests a server answers between two messages: OTP's `sys` for gen_server.
+ * @internal The seam between `@gen-cluster/core` and a distribution (what `@gen-cluster/cluster` implements); not for applications.
+ */
 export type SystemKind = 'getState' | 'stop' | 'upgrade'
 
 /**
@@ -35,7 +38,10 @@ export type SystemKind = 'getState' | 'stop' | 'upgrade'
  */
 export type SystemArg = unknown
 
-/** Options of a start on another node (`startOn`), as they cross. */
+/**
+ * Options of a start on another node (`startOn`), as they cross.
+ * @internal The seam between `@gen-cluster/core` and a distribution (what `@gen-cluster/cluster` implements); not for applications.
+ */
 export interface RemoteStartOptions {
   /** A local name on that node, or `{ global }`. */
   readonly name?: string | { readonly global: string }
@@ -45,7 +51,10 @@ export interface RemoteStartOptions {
   readonly timeout: number
 }
 
-/** Ways out of the node. Each method is called only for a node for which `isConnected` was true. */
+/**
+ * Ways out of the node. Each method is called only for a node for which `isConnected` was true.
+ * @internal The seam between `@gen-cluster/core` and a distribution (what `@gen-cluster/cluster` implements); not for applications.
+ */
 export interface Distribution {
   /** Called once by the node that uses this distribution. */
   attach(host: DistributionHost): void
@@ -85,7 +94,10 @@ export interface Distribution {
   down(watcher: Pid, target: Pid, ref: Ref, reason: ExitReason): void
 }
 
-/** Ways into the node, for its distribution. */
+/**
+ * Ways into the node, for its distribution.
+ * @internal The seam between `@gen-cluster/core` and a distribution (what `@gen-cluster/cluster` implements); not for applications.
+ */
 export interface DistributionHost {
   readonly name: string
   readonly creation: number
@@ -114,7 +126,10 @@ function unreachable (): never {
   throw new Error('localOnly distribution: no other node is connected')
 }
 
-/** The distribution of a node outside any cluster: no other node is ever reachable. */
+/**
+ * The distribution of a node outside any cluster: no other node is ever reachable.
+ * @internal The seam between `@gen-cluster/core` and a distribution (what `@gen-cluster/cluster` implements); not for applications.
+ */
 export function localOnly (): Distribution {
   return {
     attach () {},

@@ -115,16 +115,27 @@ export function named<T extends ServerTypes> (name: string): Named<T> {
  */
 export type Next<C> = { continue?: C, timeout?: undefined } | { continue?: undefined, timeout?: number }
 
+/**
+ * What `init` returns: `{ state }` (maybe with `continue` or `timeout`) and the server runs;
+ * `{ stop: reason }` and `start` rejects with `InitError`; `{ ignore: true }` and `start` rejects with
+ * `InitIgnoredError` (a supervisor keeps no process for it).
+ */
 export type InitResult<S, C> =
   | ({ state: S } & Next<C>)
   | { stop: ExitReason }
   | { ignore: true }
 
+/**
+ * What a `handleCall` handler returns: `{ reply, state }` answers now; `{ noreply: true, state }`
+ * answers later with `reply(from, value)` (or never: the caller's timeout ends it); `{ stop, state,
+ * reply? }` stops the server after answering (or, without `reply`, the caller gets `CallExitError`).
+ */
 export type CallResult<R, S, C> =
   | ({ reply: R, state: S } & Next<C>)
   | ({ noreply: true, state: S } & Next<C>)
   | { stop: ExitReason, state: S, reply?: R }
 
+/** What `handleCast`, `handleInfo` and `handleContinue` return: `{ state }` (maybe with `continue` or `timeout`), or `{ stop, state }`. */
 export type CastResult<S, C> =
   | ({ state: S } & Next<C>)
   | { stop: ExitReason, state: S }

@@ -1,5 +1,6 @@
 /**
  * @packageDocumentation
+ * @module @gen-cluster/core
  *
  * `@gen-cluster/core`: Erlang/OTP's process model for TypeScript. Processes with mailboxes, pids,
  * links, monitors and exit signals, local names, and the GenServer behaviour, typed.

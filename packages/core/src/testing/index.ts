@@ -1,5 +1,6 @@
 /**
  * @packageDocumentation
+ * @module @gen-cluster/core/testing
  *
  * `@gen-cluster/core/testing`: a kit for testing behaviours and processes.
  *
