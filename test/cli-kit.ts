@@ -38,11 +38,16 @@ export function tempHome (): string {
   return h
 }
 
-/** Starts `file` with `args` under `node` (default: this Node), stopped after the test. */
-export function launch (file: string, args: string[], node = process.execPath): ChildProcess {
-  const p = spawn(node, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GEN_CLUSTER_LOG: 'silent' } })
+/** Starts `command` with `args` (extra `env` over this one's, logs silent), stopped after the test. */
+export function spawnTracked (command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const p = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GEN_CLUSTER_LOG: 'silent', ...env } })
   running.add(p)
   return p
+}
+
+/** Starts `file` with `args` under `node` (default: this Node), stopped after the test. */
+export function launch (file: string, args: string[], node = process.execPath): ChildProcess {
+  return spawnTracked(node, [file, ...args])
 }
 
 /** Runs to the end; resolves with exit code and output. */
@@ -65,12 +70,18 @@ export interface JsonNode {
   next(match: (e: CliEvent) => boolean): Promise<CliEvent>
   /** Every line written to stdout so far. */
   readonly lines: readonly string[]
+  /** Every event so far. */
+  readonly events: readonly CliEvent[]
   /** Everything written to stderr so far. */
   stderr(): string
 }
 
 export function startJson (args: string[]): JsonNode {
-  const proc = launch(MAIN, ['start', '--json', ...args])
+  return watchJson(launch(MAIN, ['start', '--json', ...args]))
+}
+
+/** Reads `proc`'s stdout as JSON events, one per line (a line that is not JSON fails the test). */
+export function watchJson (proc: ChildProcess): JsonNode {
   const events: CliEvent[] = []
   const lines: string[] = []
   let stderr = ''
@@ -85,6 +96,7 @@ export function startJson (args: string[]): JsonNode {
   return {
     proc,
     lines,
+    events,
     stderr: () => stderr,
     next: async (match) => events.find(match) ?? await new Promise(resolve => { waiters.push({ match, resolve }) })
   }

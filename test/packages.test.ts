@@ -10,24 +10,17 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PACKAGES, packAll, ROOT } from './pack-kit.js'
+import type { PackageName } from './pack-kit.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PACKAGES = ['core', 'cluster', 'cli'] as const
-type Name = typeof PACKAGES[number]
 const ALLOWED = /^(dist\/src\/|src\/|package\.json$|README\.md$|LICENSE$|esm-only\.cjs$)/
+type Name = PackageName
 
 let work: string
 const unpacked = new Map<Name, string>()
-const tarballs = new Map<Name, string>()
-
-/** pnpm as this run was started (pnpm test), else the project's pinned pnpm through npx. */
-function pnpm (args: string[], cwd: string): void {
-  const viaPnpm = process.env.npm_execpath !== undefined && /pnpm/.test(process.env.npm_execpath)
-  if (viaPnpm) execFileSync(process.execPath, [process.env.npm_execpath as string, ...args], { cwd, stdio: 'ignore' })
-  else execFileSync('npx', ['--yes', 'pnpm@10.34.9', ...args], { cwd, stdio: 'ignore' })
-}
+let tarballs = new Map<Name, string>()
 
 /** Every file under `dir`, as paths relative to it with `/`. */
 function filesUnder (dir: string, prefix = ''): string[] {
@@ -37,14 +30,12 @@ function filesUnder (dir: string, prefix = ''): string[] {
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'gen-cluster-pack-'))
-  for (const name of PACKAGES) {
-    const dest = join(work, name)
-    mkdirSync(join(dest, 'unpacked'), { recursive: true })
-    pnpm(['pack', '--pack-destination', dest], join(ROOT, 'packages', name))
-    const tgz = readdirSync(dest).find(f => f.endsWith('.tgz')) as string
-    tarballs.set(name, join(dest, tgz))
-    execFileSync('tar', ['-xzf', join(dest, tgz), '-C', join(dest, 'unpacked')])
-    unpacked.set(name, join(dest, 'unpacked', 'package'))
+  tarballs = packAll(work)
+  for (const [name, tgz] of tarballs) {
+    const dest = join(work, name, 'unpacked')
+    mkdirSync(dest, { recursive: true })
+    execFileSync('tar', ['-xzf', tgz, '-C', dest])
+    unpacked.set(name, join(dest, 'package'))
   }
 }, 120_000)
 afterAll(() => { if (work !== undefined) rmSync(work, { recursive: true, force: true }) })
