@@ -3,7 +3,7 @@
  * the local core node. Protocol: `protocol.ts`.
  */
 import { Pid } from '@gen-cluster/core'
-import type { DistributionHost, Logger } from '@gen-cluster/core'
+import type { DistributionHost, Logger, Ref } from '@gen-cluster/core'
 import type { Link } from './transport.js'
 import { Op, ProtocolError, frame, parse } from './protocol.js'
 import type { Hello, MemberInfo, Message } from './protocol.js'
@@ -67,17 +67,22 @@ export class Peer {
     const theirs = (p: Pid | undefined): void => {
       if (p !== undefined && p.node !== this.name) throw new ProtocolError(`${p.toString()} is not a pid of ${this.name}`)
     }
+    // A request's ref is made by the requesting node: a ref of another node would have the answer
+    // sent there (and could act in that node's name).
+    const theirRef = (r: Ref): void => {
+      if (r.node !== this.name) throw new ProtocolError(`a ref of ${r.node} in a request from ${this.name}`)
+    }
     switch (m.op) {
       case Op.Hello: throw new ProtocolError('HELLO after the handshake')
       case Op.Send: mine(m.to); theirs(m.from); break
       case Op.SendNamed: theirs(m.from); break
       case Op.Cast: mine(m.to); break
-      case Op.Call: mine(m.to); theirs(m.caller); break
+      case Op.Call: mine(m.to); theirs(m.caller); theirRef(m.ref); break
       case Op.Link: case Op.Unlink: case Op.Exit: theirs(m.from); mine(m.to); break
-      case Op.Monitor: case Op.Demonitor: theirs(m.watcher); mine(m.target); break
+      case Op.Monitor: case Op.Demonitor: theirs(m.watcher); mine(m.target); theirRef(m.ref); break
       case Op.Down: mine(m.watcher); theirs(m.target); break
-      case Op.System: mine(m.to); theirs(m.caller); break
-      case Op.Start: theirs(m.caller); break
+      case Op.System: mine(m.to); theirs(m.caller); theirRef(m.ref); break
+      case Op.Start: theirs(m.caller); theirRef(m.ref); break
       default: break
     }
   }

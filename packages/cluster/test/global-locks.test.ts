@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { call, defineServer, start } from '@gen-cluster/core'
 import type { ServerTypes } from '@gen-cluster/core'
 import { globalName, GLOBAL_SERVER_NAME } from '../src/global/index.js'
+import { Op } from '../src/protocol.js'
 import type { GlobalCluster } from './global-kit.js'
 import { allSay, done, globalCluster, holders, node, proc, reg } from './global-kit.js'
 
@@ -122,6 +123,40 @@ describe('global locks', () => {
     const forged = await done(gc.cl, proc(gc, 'b').run(async () => await call({ name: GLOBAL_SERVER_NAME, node: node(gc!, 'a').name }, { type: 'lock', resource: 'x', requester: 'r', pid: pa.pid })))
     expect(forged).toBe('invalid')
     expect(r.locks()).toEqual([])
+  })
+})
+
+describe('global locks with slow, missing and lying nodes', () => {
+  it('gives a lock back on a node whose answer timed out (it may be granted there later), so the next requester gets it', async () => {
+    gc = await globalCluster(['a', 'b'], { peerTimeoutMs: 50 })
+    const pa = proc(gc, 'a')
+    const pb = proc(gc, 'b')
+    gc.cl.net.latencyMs = 40   // a round trip of 80 ms: b's grant comes after a gave up on it
+    expect(await done(gc.cl, pa.run(async () => await reg(gc!, 'a').setLock('r', { retries: 0 })))).toBe(false)
+    await gc.cl.clock.advance(200)
+    gc.cl.net.latencyMs = 0
+    expect(reg(gc, 'a').locks()).toEqual([])
+    expect(reg(gc, 'b').locks()).toEqual([])
+    expect(await done(gc.cl, pb.run(async () => await reg(gc!, 'b').setLock('r', { retries: 0 })))).toBe(true)
+  })
+
+  it('leaves a node of `nodes` that is not connected out, as global:set_lock ignores bad nodes', async () => {
+    gc = await globalCluster(['a', 'b'])
+    const pa = proc(gc, 'a')
+    expect(await done(gc.cl, pa.run(async () => await reg(gc!, 'a').setLock('q', { retries: 0, nodes: [node(gc!, 'a').name, node(gc!, 'b').name, 'ghost@nowhere'] })))).toBe(true)
+    expect(reg(gc, 'b').locks().map(l => l.resource)).toEqual(['q'])
+  })
+
+  it('takes no lock for a request whose ref names another node (a forged CALL), and closes that link', async () => {
+    gc = await globalCluster(['a', 'b', 'c'])
+    const pc = proc(gc, 'c')
+    const b = node(gc, 'b')
+    const a = node(gc, 'a')
+    b.membership.peers.get(a.name)?.send({ op: Op.Call, to: GLOBAL_SERVER_NAME, request: { type: 'lock', resource: 'x', requester: 'evil', pid: pc.pid }, caller: undefined, ref: node(gc, 'c').core.makeRef() })
+    await gc.cl.clock.advance(20)
+    expect(reg(gc, 'a').locks()).toEqual([])
+    expect(a.nodes()).not.toContain(b.name)
+    expect(a.nodes()).toContain(node(gc, 'c').name)
   })
 })
 

@@ -100,8 +100,13 @@ export async function startServer (node: CoreNode, behaviour: AnyServer, arg: un
   if (linkTo !== undefined) signals.link(node, proc, linkTo)
   const ref = monitorBy === undefined ? undefined : signals.monitor(node, monitorBy, proc.pid)
   if (local !== undefined) node.register(local, proc.pid)
-  else if (name !== undefined) await registerElsewhere(node, proc, name as { global: string } | { via: NameRegistry, name: string })
-  const timeout = opts.timeout ?? Infinity
+  const limit = opts.timeout ?? Infinity
+  const deadline = node.clock.now() + limit
+  if (local === undefined && name !== undefined) {
+    // The start timeout covers the registration too (OTP registers in the new process, under it).
+    await withinStart(node, proc, limit, registerElsewhere(node, proc, name as { global: string } | { via: NameRegistry, name: string }))
+  }
+  const timeout = limit === Infinity ? Infinity : Math.max(0, deadline - node.clock.now())
   const pid = await new Promise<Pid>((resolve, reject) => {
     let timer: unknown
     let settled = false
@@ -118,7 +123,7 @@ export async function startServer (node: CoreNode, behaviour: AnyServer, arg: un
       node.terminate(proc, reason)
       reject(err)
     }
-    if (timeout !== Infinity) timer = node.clock.setTimeout(() => { timer = undefined; fail('killed', new StartTimeoutError(timeout)) }, timeout)
+    if (timeout !== Infinity) timer = node.clock.setTimeout(() => { timer = undefined; fail('killed', new StartTimeoutError(limit)) }, timeout)
     const done = (r: unknown): void => {
       if (settled) return
       if (!proc.alive) {
@@ -180,6 +185,23 @@ export async function startServer (node: CoreNode, behaviour: AnyServer, arg: un
     })
   })
   return { pid, ref }
+}
+
+/** `step`, or past `ms` the process killed and `StartTimeoutError`. */
+async function withinStart (node: CoreNode, proc: Proc, ms: number, step: Promise<void>): Promise<void> {
+  if (ms === Infinity) return await step
+  let timer: unknown
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = node.clock.setTimeout(() => {
+      node.terminate(proc, 'killed')
+      reject(new StartTimeoutError(ms))
+    }, ms)
+  })
+  try {
+    await Promise.race([step, late])
+  } finally {
+    node.clock.clearTimeout(timer)
+  }
 }
 
 async function registerElsewhere (node: CoreNode, proc: Proc, name: { global: string } | { via: NameRegistry, name: string }): Promise<void> {

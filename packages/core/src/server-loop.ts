@@ -88,13 +88,15 @@ export class ServerLoop implements ProcessHandler {
     }
     this.#token = undefined
     this.#current = message
+    // A system request (getState, upgrade…) keeps the running timeout, as in OTP; any other message
+    // ends it, and only its own result's `timeout` arms a new one.
+    if (!(message instanceof SystemRequest)) this.#timeoutMs = undefined
     if (message instanceof LocalCall || message instanceof IncomingCall) return this.#call(message)
     if (message instanceof Cast) return this.#cast(message.message)
     if (message instanceof SystemRequest) {
       this.#timeoutMs = wasArmed
       return this.#system(message)
     }
-    this.#timeoutMs = undefined
     return this.#info(message)
   }
 
@@ -135,6 +137,7 @@ export class ServerLoop implements ProcessHandler {
     if (bad !== undefined) return this.stop(bad)
     if (r.continue !== undefined) return this.#continue(r.continue)
     if (r.timeout !== undefined) this.#arm(r.timeout as number)
+    else this.#timeoutMs = undefined
     return undefined
   }
 

@@ -141,7 +141,23 @@ export function deliverSystem (node: CoreNode, to: Pid | string, kind: SystemKin
 export async function stop (server: ServerRef, reason: ExitReason = 'normal', opts: number | SystemOptions = Infinity): Promise<void> {
   if (!isExitReason(reason)) throw new TypeError('stop: reason must be an exit reason: normal, shutdown, { shutdown }, kill, killed, noproc, noconnection or an Error')
   const { timeout, node } = checkSystemOptions('stop', opts, Infinity)
-  await systemRequest(server, 'stop', reason, timeout, node)
+  const exited = await systemRequest(server, 'stop', reason, timeout, node) as ExitReason
+  // As gen_server:stop: the server must end with the reason it was asked to end with. Another one (its
+  // terminate threw, it crashed first, it was killed) is the caller's error.
+  if (!sameReason(exited, reason)) {
+    const target = server instanceof Pid ? server.toString() : describe(server as Dest)
+    throw exited === 'noproc' ? new NoProcError(target) : new CallExitError(target, exited)
+  }
+}
+
+/** Two exit reasons alike: equal atoms, `{ shutdown }` with alike terms, errors of one name and message (an error that crossed the wire is a copy). */
+function sameReason (a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (a instanceof Error && b instanceof Error) return a.name === b.name && a.message === b.message
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && 'shutdown' in a && 'shutdown' in b) {
+    return sameReason(a.shutdown, b.shutdown) || JSON.stringify(a.shutdown) === JSON.stringify(b.shutdown)
+  }
+  return false
 }
 
 /** The server's current state, read between two messages (OTP's `sys:get_state`); on any connected node. */

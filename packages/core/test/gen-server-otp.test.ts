@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { call, cast, defineServer, getState, monitor, processInfo, send, start, startMonitor, stop } from '../src/index.js'
-import type { CoreNode, DownMessage, InfoMessage, LogLevel, ServerTypes } from '../src/index.js'
+import type { CoreNode, DownMessage, InfoMessage, LogLevel, NameRegistry, Pid, ServerTypes } from '../src/index.js'
 import { probe, settle, testNodes, VirtualClock, waitFor } from '../src/testing/index.js'
 
 const nodes = testNodes('otp')
@@ -73,6 +73,18 @@ describe('callback timeouts', () => {
     expect(await getState(pid)).toEqual(['timeout'])
   })
 
+  it('ends the timeout with a result that has none: a later system request does not start it again', async () => {
+    fresh()
+    const pid = await start(idle, undefined, { node })
+    cast(pid, { type: 'wait', timeout: 100 })
+    await settle()
+    cast(pid, { type: 'wait', timeout: undefined })   // no timeout: infinity, as in OTP
+    await settle()
+    await getState(pid)
+    await clock.advance(500)
+    expect(await call(pid, { type: 'log' })).toEqual([])
+  })
+
   it('stops the server with BadReturnError for a result with both timeout and continue, or a bad timeout', async () => {
     fresh()
     const pid = await start(idle, undefined, { node })
@@ -103,6 +115,23 @@ describe('start timeout', () => {
     expect(node.whereis('slow')).toBeUndefined()
     gate.resolve()
     await settle()
+    expect(node.procs.size).toBe(before)
+  })
+
+  it('counts a slow registration through a registry (via, global) within the start timeout', async () => {
+    fresh()
+    const before = node.procs.size
+    const names = new Map<string, Pid>()
+    const slowRegistry: NameRegistry = {
+      registerName: async (n, pid) => { await new Promise<void>(resolve => { clock.setTimeout(() => { resolve() }, 500) }); names.set(n, pid); return true },
+      unregisterName: (n) => { names.delete(n) },
+      whereisName: (n) => names.get(n)
+    }
+    const gate = Promise.withResolvers<void>()
+    gate.resolve()
+    const started = start(slow, gate.promise, { node, timeout: 100, name: { via: slowRegistry, name: 's' } }).catch((e: unknown) => e)
+    await clock.advance(100)
+    expect(await started).toMatchObject({ name: 'StartTimeoutError', timeout: 100 })
     expect(node.procs.size).toBe(before)
   })
 
@@ -195,5 +224,30 @@ describe('stop checks its arguments', () => {
     expect(await call(pid, { type: 'poke' })).toBe('ok')
     await stop(pid, 'normal', { timeout: 1000 })
     expect(processInfo(pid)).toBeUndefined()
+  })
+})
+
+describe('stop answers how the server ended', () => {
+  interface Fragile extends ServerTypes { arg: 'terminate throws' | 'fine', state: 'terminate throws' | 'fine', casts: { boom: {} } }
+  const fragile = defineServer<Fragile>({
+    init: (how) => ({ state: how }),
+    handleCast: { boom: () => { throw new Error('boom') } },
+    terminate: (_reason, how) => { if (how === 'terminate throws') throw new Error('terminate failed') }
+  })
+
+  it('rejects with CallExitError when terminate throws, so the server ended with another reason (as gen_server:stop exits)', async () => {
+    fresh()
+    const pid = await start(fragile, 'terminate throws', { node })
+    await expect(stop(pid, 'normal')).rejects.toMatchObject({ name: 'CallExitError', reason: { message: 'terminate failed' } })
+    expect(processInfo(pid)).toBeUndefined()
+  })
+
+  it('rejects when the server crashed before it read the stop request, and resolves for the reason asked', async () => {
+    fresh()
+    const pid = await start(fragile, 'fine', { node })
+    cast(pid, { type: 'boom' })
+    await expect(stop(pid, 'normal')).rejects.toMatchObject({ name: 'CallExitError', reason: { message: 'boom' } })
+    const other = await start(fragile, 'fine', { node })
+    await expect(stop(other, { shutdown: 'bye' })).resolves.toBeUndefined()
   })
 })

@@ -7,7 +7,7 @@ import type { ExitMessage } from '../src/process.js'
 import { Pid } from '../src/pid.js'
 import { cast } from '../src/server-client.js'
 import type { ChildSpec } from '../src/supervisor/index.js'
-import { countChildren, deleteChild, restartChild, startChild, startLinkSupervisor, startSupervisor, whichChildren } from '../src/supervisor/index.js'
+import { countChildren, deleteChild, restartChild, startChild, startLinkSupervisor, startSupervisor, terminateChild, whichChildren } from '../src/supervisor/index.js'
 import { probe, settle, waitFor } from '../src/testing/index.js'
 import { childIds, childPid, testNode, workerSpec } from './supervisor-fixtures.js'
 import type { TestNode } from './supervisor-fixtures.js'
@@ -238,5 +238,35 @@ describe('supervisor restarts', () => {
     gate.resolve(true)
     await waitFor(async () => await childPid(sup, 'a') !== undefined)
     expect(log).toEqual(['start a', 'stop a crash', 'start a'])
+  })
+
+  it('terminates a simple_one_for_one child whose restarts keep failing by its last pid, which ends the retries', async () => {
+    const log: string[] = []
+    let attempts = 0
+    let gate = Promise.withResolvers<boolean>()
+    const failing: ChildSpec = {
+      id: 'w',
+      start: async () => {
+        if (++attempts > 1) {
+          gate = Promise.withResolvers<boolean>()
+          if (!await gate.promise) throw new Error('cannot start again')
+        }
+        return await workerSpec('w', log).start(undefined)
+      }
+    }
+    const sup = await startSupervisor({ strategy: 'simple_one_for_one', intensity: 5, children: [failing] }, { node: t.node })
+    const pid = await startChild(sup, []) as Pid
+    cast(pid, { type: 'crash' })
+    await waitFor(() => attempts === 2)
+    gate.resolve(false)
+    await waitFor(() => attempts === 3)
+    // Waits in the mailbox while the third start runs; answered once it failed and a retry is due.
+    const terminated = terminateChild(sup, pid)
+    await settle()
+    gate.resolve(false)
+    await terminated
+    await settle()
+    expect(await whichChildren(sup)).toEqual([])
+    expect(attempts).toBe(3)
   })
 })

@@ -63,15 +63,23 @@ async function ask (ctx: LockContext, node: string, type: 'lock' | 'unlock', r: 
   return await call({ name: SERVER_NAME, node }, { type, ...r }, { timeout: ctx.peerTimeoutMs, node: ctx.node }).catch((err: unknown) => err)
 }
 
+/** A node that is not connected, went down while asked, or runs no registry. */
+function notTakingPart (answer: unknown): boolean {
+  const name = (answer as Error | undefined)?.name
+  return answer instanceof Error && (name === 'NodeDownError' || name === 'NoProcError')
+}
+
 /** Takes the lock on every node of `nodes`; false once `retries` attempts more were refused. */
 export async function takeLock (ctx: LockContext, r: LockRequest, nodes: readonly string[], retries: number, signal: AbortSignal | undefined): Promise<boolean> {
   const clock = ctx.node.core.clock
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted === true) throw new CallAbortedError(`lock ${r.resource}`, signal.reason)
     const answers = await Promise.all(nodes.map(async n => [n, await ask(ctx, n, 'lock', r)] as const))
-    const granted = answers.filter(([, a]) => a === true).map(([n]) => n)
-    if (granted.length === nodes.length) return true
-    await Promise.all(granted.map(async n => await ask(ctx, n, 'unlock', r)))
+    // As global:set_lock: a node that is down (or runs no registry) takes no part; any other answer
+    // than true refuses. A LOCK that timed out may still be granted there later: it is released too.
+    const taking = answers.filter(([, a]) => !notTakingPart(a))
+    if (taking.every(([, a]) => a === true) && taking.some(([n]) => n === ctx.node.name)) return true
+    await Promise.all(taking.filter(([, a]) => a !== false).map(async ([n]) => await ask(ctx, n, 'unlock', r)))
     if (attempt >= retries) return false
     const wait = Math.min(FIRST_BACKOFF_MS * 2 ** attempt, MAX_BACKOFF_MS) * (0.5 + ctx.random() / 2)
     await new Promise<void>(resolve => { clock.setTimeout(resolve, wait) })

@@ -67,7 +67,9 @@ export const supervisorCalls: GenServer<SupervisorServer>['handleCall'] = {
     return {
       reply: await attempt(async () => {
         if (state.template !== undefined && !(which instanceof Pid)) throw new WrongStrategyError('terminateChild', state.strategy, 'children are terminated by pid')
-        const child = which instanceof Pid ? state.children.ofPid(which) : state.children.get(which)
+        // A child whose restarts keep failing is found by its last pid too, as OTP does: terminating
+        // it ends the retries.
+        const child = which instanceof Pid ? state.children.ofPid(which) ?? state.children.restartingOf(which) : state.children.get(which)
         if (child === undefined) {
           // Under simple_one_for_one a child that has already exited is terminated already (OTP): only
           // a live process that is not a child is an error.

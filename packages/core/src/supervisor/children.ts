@@ -30,6 +30,8 @@ export class Child implements ChildView {
   /** True for the children of simple_one_for_one, which `whichChildren` shows without an id. */
   readonly dynamic: boolean
   pid: Pid | undefined = undefined
+  /** The last process of a child that is not running (to find one that is restarting by its old pid). */
+  lastPid: Pid | undefined = undefined
   /** A restart failed and is to be tried again. */
   restarting = false
 
@@ -61,6 +63,8 @@ export class Child implements ChildView {
 export class ChildTable {
   readonly byId = new Map<string, Child>()
   readonly #byPid = new Map<string, Child>()
+  /** Each child that is not running, by the key of its last process. */
+  readonly #byLastPid = new Map<string, Child>()
 
   get (id: string): Child | undefined {
     return this.byId.get(id)
@@ -71,17 +75,31 @@ export class ChildTable {
     return this.#byPid.get(pid.key)
   }
 
+  /** The child whose restart is being retried and whose last process was `pid` (OTP's `{restarting, Pid}`). */
+  restartingOf (pid: Pid): Child | undefined {
+    const child = this.#byLastPid.get(pid.key)
+    return child?.restarting === true ? child : undefined
+  }
+
   add (child: Child): void {
     this.byId.set(child.id, child)
   }
 
   delete (child: Child): void {
-    this.setPid(child, undefined)
     this.byId.delete(child.id)
+    this.setPid(child, undefined)
   }
 
   setPid (child: Child, pid: Pid | undefined): void {
-    if (child.pid !== undefined) this.#byPid.delete(child.pid.key)
+    if (child.lastPid !== undefined) this.#byLastPid.delete(child.lastPid.key)
+    child.lastPid = undefined
+    if (child.pid !== undefined) {
+      this.#byPid.delete(child.pid.key)
+      if (pid === undefined && this.byId.get(child.id) === child) {
+        child.lastPid = child.pid
+        this.#byLastPid.set(child.pid.key, child)
+      }
+    }
     child.pid = pid
     if (pid !== undefined) this.#byPid.set(pid.key, child)
   }
