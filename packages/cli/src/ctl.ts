@@ -149,7 +149,7 @@ export async function runCtl (opts: CtlOptions): Promise<string> {
   })
   try {
     const deadline = Date.now() + opts.timeoutMs
-    await joinWithin(node, [opts.seed], opts.timeoutMs, () => refusedBy, '--timeout')
+    await joinWithin(node, [opts.seed], opts.timeoutMs, () => refusedBy, { flag: '--timeout' })
     // A hidden node does not mesh: the one node it is connected to is its seed.
     const seedNode = [...node.membership.peers.keys()][0]
     if (seedNode === undefined) throw new CtlError(`the seed ${opts.seed} closed the connection before answering`)

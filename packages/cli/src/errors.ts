@@ -41,7 +41,7 @@ export function describeStartError (err: unknown): string {
     case 'SecretFileError': return `${first}; fix the file (64 hex characters or a passphrase of 16+, mode 0600) or point --secret-file at the cluster's secret`
     case 'NodeKeyError': return `${first}; remove the node's key file to make a new one, or use another --home`
     case 'InvalidOptionError': return `${first}; see gen-cluster --help`
-    case 'JoinTimeoutError': case 'SecretRefusedError': case 'CtlError': return first
+    case 'JoinTimeoutError': case 'SecretRefusedError': case 'CtlError': case 'NodeNameRefusedError': case 'NodeRunningError': return first
     default: return `${err.name}: ${first} (run with --debug for details)`
   }
 }

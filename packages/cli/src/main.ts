@@ -26,7 +26,7 @@ import { createInterface } from 'node:readline'
 import { formatReason, silentLogger, start, stderrLogger, stop } from '@gen-cluster/core'
 import type { Pid } from '@gen-cluster/core'
 import { leader, pidlist, startGlobal, startMember, startNode } from '@gen-cluster/cluster'
-import type { GenCluster, JoiningEvent, NodeDownEvent, NodeUpEvent } from '@gen-cluster/cluster'
+import type { ClusterNode, GenCluster, GlobalRegistry, JoiningEvent, NodeDownEvent, NodeUpEvent } from '@gen-cluster/cluster'
 import { exampleClusterSrv } from './example-cluster-srv.js'
 import type { ClusterSrvConflict, ClusterSrvEvent } from './example-cluster-srv.js'
 import { parseStart, START_HELP, UsageError } from './args.js'
@@ -46,10 +46,46 @@ import { cliVersion } from './version.js'
 
 const keys = (list: readonly Pid[]): string[] => list.map(p => p.key)
 
-async function run (opts: StartOptions, out: Output): Promise<void> {
+async function run (opts: StartOptions, out: Output, failed: (err: unknown) => void): Promise<void> {
   const hosted = opts.module === undefined ? exampleClusterSrv as unknown as GenCluster<any> : await loadModule(opts.module)
   let refusedBy: Refusal | undefined
   const refusedPeers = new Set<string>()
+  // A clean leave from the first moment: SIGINT or SIGTERM while starting stops what has started
+  // (after the start in flight settles), and exits 0 without a node:ready.
+  const parts: { node?: ClusterNode, registry?: GlobalRegistry, member?: Pid } = {}
+  let stopping: string | undefined
+  let starting = true
+  const interrupted = new AbortController()
+  const leave = async (why: string): Promise<void> => {
+    if (stopping !== undefined && why !== stopping) return
+    stopping = why
+    if (starting) {
+      interrupted.abort()   // a join in flight ends now; the start calls again once its step settles
+      return
+    }
+    try {
+      if (parts.member !== undefined) {
+        await stop(parts.member, 'normal')
+        // Let the other members see the normal exit before the connections close.
+        await new Promise(resolve => setTimeout(resolve, 200))
+      }
+      await parts.registry?.stop()
+      await parts.node?.stop('stopped')
+    } catch (err) {
+      if (opts.debug) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+    }
+    out.event({ event: 'stopped', why }, `left the cluster (${why})`)
+    process.exit(0)
+  }
+  /** Marks a step of the start done: a signal that came meanwhile is acted on now. */
+  const settled = async (): Promise<void> => {
+    if (stopping === undefined) return
+    starting = false
+    await leave(stopping)
+    await new Promise(() => {})   // leave exits
+  }
+  process.on('SIGINT', () => { if (stopping !== undefined && !starting) process.exit(130); void leave('SIGINT') })
+  process.on('SIGTERM', () => { void leave('SIGTERM') })
   const node = await startNode({
     name: opts.name,
     listen: opts.listen,
@@ -69,12 +105,20 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
       }
     })
   })
+  parts.node = node
+  await settled()
   out.setNode(node.name)
   const hidden = new Set<string>()
   node.addEventListener('node:joining', (e) => {
     const d = (e as CustomEvent<JoiningEvent>).detail
     out.event({ event: 'node:joining', address: d.address, attempt: d.attempt, error: d.error },
       d.error === undefined ? `joining via ${d.address}…${d.attempt > 1 ? ` retry ${d.attempt - 1}` : ''}` : `  no answer from ${d.address}: ${d.error}`)
+  })
+  // Refused because the cluster already runs a node of this name under another key: one line, exit 1.
+  node.addEventListener('node:refused', (e) => {
+    const err = e.detail.error
+    out.event({ event: 'node:refused', node: e.detail.node, reason: e.detail.reason, message: err.message }, `refused: ${err.message}`)
+    failed(err)   // at once: nothing this node started after the refusal may speak first
   })
   node.addEventListener('node:up', (e) => {
     const d = (e as CustomEvent<NodeUpEvent>).detail
@@ -88,12 +132,15 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
     out.event({ event: 'node:down', node: d.node, reason: d.reason, hidden: wasHidden }, `node down: ${d.node}${wasHidden ? ' (hidden)' : ''} (${d.reason})`)
   })
   try {
-    await joinWithin(node, opts.seeds, opts.joinTimeoutMs, () => refusedBy)
+    await joinWithin(node, opts.seeds, opts.joinTimeoutMs, () => refusedBy, { signal: interrupted.signal })
   } catch (err) {
+    await settled()
     await node.stop('join failed').catch(() => {})
     throw err
   }
-  const registry = await startGlobal(node)
+  await settled()
+  const registry = parts.registry = await startGlobal(node)
+  await settled()
   const onEvent = (e: ClusterSrvEvent): void => {
     const base = { callback: e.callback, member: e.member.key, pid: e.pid?.key ?? null, pidlist: keys(e.pidlist) }
     const list = `pidlist [${keys(e.pidlist).join(', ')}]`
@@ -119,7 +166,9 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
     log: (text, fields) => { out.event({ ...fields, event: 'module:log', text }, text) }
   }
   const behaviour = narrated(hosted, opts.cluster, { onEvent, onConflict })
-  const member = await startMember(behaviour, context, { node, cluster: opts.cluster }) as Pid
+  const member = parts.member = await startMember(behaviour, context, { node, cluster: opts.cluster }) as Pid
+  await settled()
+  starting = false
   const list = await pidlist(member)
   out.event({ event: 'node:ready', name: node.name, peerId: node.peerId, addresses: node.addresses, cluster: opts.cluster, member: member.key, pidlist: keys(list) },
     `ready: peer ${node.peerId}\n  listening on ${node.addresses.join(' ')}\n  member ${member.key} of cluster "${opts.cluster}", pidlist [${keys(list).join(', ')}]`)
@@ -127,25 +176,6 @@ async function run (opts: StartOptions, out: Output): Promise<void> {
   if (holder?.equals(member) === true) {
     out.event({ event: 'name:registered', cluster: opts.cluster, holder: member.key }, `holds the name of cluster "${opts.cluster}" (first member)`)
   }
-
-  let stopping = false
-  const leave = async (why: string): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    try {
-      await stop(member, 'normal')
-      // Let the other members see the normal exit before the connections close.
-      await new Promise(resolve => setTimeout(resolve, 200))
-      await registry.stop()
-      await node.stop('stopped')
-    } catch (err) {
-      if (opts.debug) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
-    }
-    out.event({ event: 'stopped', why }, `left the cluster (${why})`)
-    process.exit(0)
-  }
-  process.on('SIGINT', () => { if (stopping) process.exit(130); void leave('SIGINT') })
-  process.on('SIGTERM', () => { void leave('SIGTERM') })
 
   const command = async (line: string): Promise<void> => {
     switch (line.trim()) {
@@ -222,7 +252,7 @@ async function main (argv: string[]): Promise<void> {
   }
   const out = createOutput(opts.json, stdout)
   try {
-    await run(opts, out)
+    await run(opts, out, (err) => { fail(err, 1) })
   } catch (err) {
     fail(err, err instanceof UsageError ? 2 : 1)
   }

@@ -8,10 +8,13 @@ import type { AnyGenServer, Clock, CoreNode, LoggerFactory } from '@gen-cluster/
 import { stderrLogger, systemClock } from '@gen-cluster/core'
 import { randomInt } from 'node:crypto'
 import { ClusterDistribution } from './distribution.js'
-import { InvalidOptionError } from './errors.js'
+import { InvalidOptionError, NodeNameRefusedError } from './errors.js'
 import { clusterHome, loadClusterSecret, loadOrCreateNodeKey, nextCreation, normalizeNodeName, parseAddress } from './identity.js'
 import { Libp2pTransport } from './libp2p-transport.js'
 import { Membership } from './membership.js'
+import { lockNode } from './node-lock.js'
+import { loadRemembered, rememberer } from './remembered.js'
+import type { NodeLock } from './node-lock.js'
 import type { MembershipInit } from './membership.js'
 import type { MemberInfo } from './protocol.js'
 import { VERSION } from './protocol.js'
@@ -54,6 +57,7 @@ export interface ClusterNodeInit extends TransportLimits {
 export interface NodeUpEvent { readonly node: string, readonly info: MemberInfo }
 export interface NodeDownEvent { readonly node: string, readonly reason: string }
 export interface JoiningEvent { readonly address: string, readonly attempt: number, readonly error?: string }
+export interface RefusedEvent { readonly node: string, readonly reason: 'name-in-use', readonly error: NodeNameRefusedError }
 
 /** What `monitorNode` delivers when the node goes down (or at once, if it is not connected). */
 export interface NodeDownMessage {
@@ -69,6 +73,8 @@ export interface ClusterNodeEvents {
   'node:down': NodeDownEvent
   /** This node is dialling a seed (`error` on a failed attempt). */
   'node:joining': JoiningEvent
+  /** A node refused this one: it is connected to another node of this one's name (`error` says what to do). */
+  'node:refused': RefusedEvent
 }
 
 /**
@@ -84,11 +90,15 @@ export class ClusterNode extends TypedEventTarget<ClusterNodeEvents> {
   readonly #nodeMonitors = new Map<string, Pid[]>()
   #stopped = false
 
-  constructor (core: CoreNode, transport: Transport, membership: Membership) {
+  readonly #cleanup: (() => Promise<void>) | undefined
+
+  /** @internal made by {@link startNode}; `cleanup` runs last in `stop` */
+  constructor (core: CoreNode, transport: Transport, membership: Membership, cleanup?: () => Promise<void>) {
     super()
     this.core = core
     this.transport = transport
     this.membership = membership
+    this.#cleanup = cleanup
   }
 
   get name (): string { return this.core.name }
@@ -145,6 +155,7 @@ export class ClusterNode extends TypedEventTarget<ClusterNodeEvents> {
     for (const proc of [...this.core.procs.values()]) this.core.terminate(proc, 'shutdown')
     await this.transport.stop()
     forgetNode(this.core)
+    await this.#cleanup?.()
   }
 }
 
@@ -165,8 +176,11 @@ export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
   const logger = init.logger ?? stderrLogger()
   const log = logger('cluster:membership')
   let transport = init.transport
+  let nodeLock: NodeLock | undefined
   let creation = init.creation ?? randomInt(1, 2 ** 31)
   let seeds = init.seeds ?? []
+  let remembered: MemberInfo[] = []
+  let memory: ReturnType<typeof rememberer> | undefined
   if (transport === undefined) {
     seeds = seeds.map(s => parseAddress('seeds', s))
     const home = clusterHome(init.home)
@@ -175,11 +189,22 @@ export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
       loadClusterSecret({ home, secret: init.secret, secretFile: init.secretFile })
     ])
     if (secret.source === 'created') log.info(`created the cluster secret at ${secret.path ?? ''} (copy it to other machines to let them join)`)
-    creation = await nextCreation(home, name)
+    nodeLock = await lockNode(home, name)
+    creation = await nextCreation(home, name).catch(async (err: unknown) => { await nodeLock?.release(); throw err })
+    if (init.hidden !== true) {
+      remembered = await loadRemembered(home, name)
+      memory = rememberer(home, name, () => [...membership?.known.values() ?? []], (err) => { log.debug('could not write the remembered members', { error: String(err) }) })
+    }
     transport = new Libp2pTransport({ privateKey, psk: secret.psk, listen, log: logger('cluster:transport'), maxFrameBytes: init.maxFrameBytes, maxBufferedBytes: init.maxBufferedBytes })
   }
   const distribution = new ClusterDistribution()
-  const core = createNode({ name, creation, clock, distribution, logger, behaviours: init.behaviours })
+  let core: CoreNode
+  try {
+    core = createNode({ name, creation, clock, distribution, logger, behaviours: init.behaviours })
+  } catch (err) {
+    await nodeLock?.release()
+    throw err
+  }
   let membership: Membership | undefined
   try {
     await transport.start((link) => {
@@ -188,7 +213,8 @@ export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
     })
   } catch (err) {
     forgetNode(core)
-    throw new InvalidOptionError('listen', `cannot listen on ${listen.join(', ')}: ${(err as Error).message}`, { cause: err })
+    await nodeLock?.release()
+    throw listenError(listen, err)
   }
   let node: ClusterNode | undefined
   membership = new Membership({
@@ -200,14 +226,46 @@ export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
     log,
     options: { ...init.membership, failureDetector: { logger, ...init.membership?.failureDetector } },
     events: {
-      up: (info) => { node?.nodeUp(info) },
-      down: (n, reason) => { node?.nodeDown(n, reason) },
+      up: (info) => { memory?.changed(); node?.nodeUp(info) },
+      down: (n, reason) => { memory?.changed(); node?.nodeDown(n, reason) },
       joining: (address, attempt, error) => {
         node?.emit('node:joining', { address, attempt, error })
+      },
+      refused: (by, reason) => {
+        node?.emit('node:refused', { node: by, reason, error: new NodeNameRefusedError(name, by) })
       }
     }
   })
-  node = new ClusterNode(core, transport, membership)
-  membership.start(seeds)
+  node = new ClusterNode(core, transport, membership, async () => {
+    await memory?.flush()
+    await nodeLock?.release()
+  })
+  membership.start(seeds, remembered)
   return node
+}
+
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the address is in use',
+  EADDRNOTAVAIL: 'that host is not an address of this machine',
+  EACCES: 'permission denied (a port below 1024 needs privileges)'
+}
+
+/** The system error code (`EADDRINUSE`…) in `err`, its causes, or the failures it aggregates (libp2p's listen error holds them in its text). */
+function systemCode (err: unknown, depth = 0): string | undefined {
+  if (typeof err !== 'object' || err === null || depth > 4) return undefined
+  const e = err as { code?: unknown, cause?: unknown, errors?: unknown, message?: unknown }
+  if (typeof e.code === 'string' && e.code in LISTEN_FAILURES) return e.code
+  for (const inner of [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+    const code = systemCode(inner, depth + 1)
+    if (code !== undefined) return code
+  }
+  const message = e.message
+  return typeof message === 'string' ? Object.keys(LISTEN_FAILURES).find(c => message.includes(c)) : undefined
+}
+
+/** One line for a failed listen: the address and what the system said, with its `code`. */
+function listenError (listen: readonly string[], err: unknown): InvalidOptionError {
+  const code = systemCode(err)
+  const what = code === undefined ? (String((err as Error)?.message ?? err).split('\n')[0] ?? '') : `${LISTEN_FAILURES[code] ?? code} (${code})`
+  return new InvalidOptionError('listen', `cannot listen on ${listen.join(', ')}: ${what}`, code === undefined ? { cause: err } : { cause: err, code })
 }

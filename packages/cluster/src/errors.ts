@@ -8,9 +8,12 @@ export class InvalidOptionError extends Error {
   override name = 'InvalidOptionError' as const
   /** The option at fault, e.g. `'listen'`, `'seeds'`, `'name'`, `'secret'`. */
   readonly option: string
-  constructor (option: string, message: string, options?: ErrorOptions) {
+  /** The system's error code when the system refused it (`'EADDRINUSE'`, `'EADDRNOTAVAIL'`, `'EACCES'` for `listen`). */
+  readonly code?: string
+  constructor (option: string, message: string, options?: ErrorOptions & { code?: string }) {
     super(`invalid option ${option}: ${message}`, options)
     this.option = option
+    if (options?.code !== undefined) this.code = options.code
   }
 }
 
@@ -46,6 +49,39 @@ export class CreationFileError extends Error {
   constructor (path: string, message: string, options?: ErrorOptions) {
     super(`creation file ${path}: ${message}`, options)
     this.path = path
+  }
+}
+
+/**
+ * Thrown by `startNode` when another live OS process runs the node of this name from this home (it
+ * holds `<home>/nodes/<name>/running`): one identity, one running node. The running node is not touched.
+ */
+export class NodeRunningError extends Error {
+  override name = 'NodeRunningError' as const
+  /** The node's full name. */
+  readonly node: string
+  /** The OS process id of the running node. */
+  readonly pid: number
+  constructor (node: string, home: string, pid: number) {
+    super(`node ${node} already runs from ${home} (OS process ${pid}); stop it first, or start this one with another name or home`)
+    this.node = node
+    this.pid = pid
+  }
+}
+
+/**
+ * Why the cluster refused this node at the handshake: a node of its name but another identity (key)
+ * is connected there (`'name-in-use'`). Emitted as `node:refused`; the node does not retry that peer.
+ */
+export class NodeNameRefusedError extends Error {
+  override name = 'NodeNameRefusedError' as const
+  readonly node: string
+  readonly by: string
+  constructor (node: string, by: string) {
+    const who = by === node ? `another node named ${node} (another key: another home or machine) answered` : `${by} is connected to another node named ${node} (another key: another home or machine)`
+    super(`the cluster refused this node: ${who}; start this one with another name, or stop the other`)
+    this.node = node
+    this.by = by
   }
 }
 

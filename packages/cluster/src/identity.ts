@@ -320,6 +320,7 @@ async function readSecretFile (path: string): Promise<Uint8Array | undefined> {
 
 // --- files ---------------------------------------------------------------------------------------------
 
-function nodeDir (home: string, name: string): string {
+/** The directory of one node's files in a home: `<home>/nodes/<name>`. */
+export function nodeDir (home: string, name: string): string {
   return join(resolve(home), 'nodes', normalizeNodeName(name))
 }

@@ -22,7 +22,7 @@
  */
 import './node-check.js'
 export { startNode, ClusterNode } from './cluster-node.js'
-export type { ClusterNodeInit, ClusterNodeEvents, NodeUpEvent, NodeDownEvent, JoiningEvent, NodeDownMessage } from './cluster-node.js'
+export type { ClusterNodeInit, ClusterNodeEvents, NodeUpEvent, NodeDownEvent, JoiningEvent, RefusedEvent, NodeDownMessage } from './cluster-node.js'
 export { TypedEventTarget } from './typed-events.js'
 export type { TypedListener } from './typed-events.js'
 export type { MembershipInit } from './membership.js'

@@ -12,9 +12,15 @@
  * - Down: a link that closes is a node-down at once; a silent peer is found by the failure detector
  *   (heartbeats every `heartbeatIntervalMs`, any frame counting) and its link closed. Node-down tells
  *   the core (`noconnection` for monitors, links and calls in flight) and, on the smaller-named side,
- *   the redial loop starts, unless the peer said BYE (it left on purpose).
- * - Restart: a HELLO with the name of a connected node and a higher creation replaces the old peer
- *   (node-down, then node-up); a lower creation is refused.
+ *   the redial loop starts (for `reconnectForMs`), unless the peer said BYE (it left on purpose).
+ * - Remembered members: a node may start with the members of its last run (`remembered`, kept in
+ *   its home by the cluster node). It dials those whose names sort after its own, the ones that by
+ *   the rule above would never dial it: a node that restarts without seeds, whatever its name, finds
+ *   its cluster again; the others redial it themselves.
+ * - Restart: a HELLO with the name and key of a connected node and a higher creation replaces the
+ *   old peer (node-down, then node-up); a lower creation is refused. A HELLO with a connected node's
+ *   name but another key (a second home, another machine) is refused, and told so (BYE
+ *   `refused: name in use`): the newcomer reports `node:refused` and does not redial that node.
  */
 import type { Clock, DistributionHost, Logger, TimerHandle } from '@gen-cluster/core'
 import { FailureDetector } from './failure-detector.js'
@@ -46,7 +52,12 @@ export interface MembershipEvents {
   down(node: string, reason: string): void
   /** Progress of joining, for people watching (`joining via …, retry 2`). */
   joining(address: string, attempt: number, error?: string): void
+  /** `node` refused this one: it is connected to another node of this one's name. */
+  refused?(node: string, why: 'name-in-use'): void
 }
+
+/** The BYE reason that tells a newcomer its name is taken by another identity. */
+const NAME_IN_USE = 'refused: name in use'
 
 export class Membership {
   readonly self: Hello
@@ -119,14 +130,19 @@ export class Membership {
     void this.#handshake(link, undefined)
   }
 
-  /** Starts heartbeats and dials the seeds. */
-  start (seeds: readonly string[]): void {
+  /** Starts heartbeats, dials the seeds and the `remembered` members that would not dial this node. */
+  start (seeds: readonly string[], remembered: readonly MemberInfo[] = []): void {
     this.#detector.start()
     const beat = (): void => {
       for (const peer of this.peers.values()) peer.send({ op: Op.Heartbeat })
       this.#heartbeat = this.#clock.setTimeout(beat, this.#detector.heartbeatIntervalMs)
     }
     beat()
+    for (const m of remembered) {
+      if (this.self.hidden || m.name <= this.self.name || this.known.has(m.name)) continue
+      this.known.set(m.name, m)
+      void this.#reconnect(m.name, 0)
+    }
     if (seeds.length === 0) this.#joined.resolve()
     else void this.#join(seeds)
   }
@@ -205,12 +221,19 @@ export class Membership {
     }
     if (hello.name === this.self.name) {
       if (hello.peerId === this.self.peerId) this.#onlySelf = true
+      else if (link.direction === 'outbound') this.#events.refused?.(hello.name, 'name-in-use')
       return refuse(hello.peerId === this.self.peerId ? 'that is this node itself' : 'a node of this name is already in the cluster (this one)')
     }
     if (hello.peerId !== link.remoteId) return refuse(`HELLO claims peer id ${hello.peerId} but the link authenticated ${link.remoteId}`)
     if (expected !== undefined && expected !== hello.name) this.#log.info(`dialled ${expected}, reached ${hello.name}`)
     const existing = this.peers.get(hello.name)
     if (existing !== undefined) {
+      if (hello.peerId !== existing.hello.peerId) {
+        // Another identity under a connected node's name (a second home, another machine): the
+        // running node stays; the newcomer is told why (BYE after our HELLO), so it stops trying.
+        link.send(frame({ op: Op.Bye, reason: `${NAME_IN_USE}: ${this.self.name} is connected to another ${hello.name}` }))
+        return refuse(`a node named ${hello.name} with another key (peer id ${existing.hello.peerId}) is connected`)
+      }
       if (hello.creation < existing.hello.creation) return refuse('an older run of a connected node')
       if (hello.creation === existing.hello.creation) {
         // Two links between the same two runs (both dialled): keep the one the smaller name dialled.
@@ -234,7 +257,10 @@ export class Membership {
       },
       members: (_p, members) => { this.#learn(members) },
       bye: (p, reason) => {
-        this.#log.info(`node ${p.name} left`, { reason })
+        if (reason.startsWith(NAME_IN_USE)) {
+          this.#log.error(`refused by ${p.name}: it is connected to another node named ${this.self.name} (another key); start this one with another name, or stop the other`)
+          this.#events.refused?.(p.name, 'name-in-use')
+        } else this.#log.info(`node ${p.name} left`, { reason })
         this.known.delete(p.name)
         this.#down(p, `left: ${reason}`)
         p.link.close('left')

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -16,6 +17,35 @@ afterEach(() => { rmSync(home, { recursive: true, force: true }) })
 describe('startNode refuses bad options with a typed error naming the option', () => {
   it('an invalid listen address', async () => {
     await expect(startNode({ name: 'a@test', home, listen: 'not an address', logger: silentLogger })).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'listen' })
+  })
+
+  it('a listen host that is not an address of this machine: one line with the system code, nothing of libp2p\'s advice', async () => {
+    const err = await startNode({ name: 'a@test', home, listen: '192.0.2.1:4000', logger: silentLogger }).catch((e: unknown) => e as Error)
+    expect(err).toMatchObject({ name: 'InvalidOptionError', option: 'listen', code: 'EADDRNOTAVAIL' })
+    expect((err as Error).message).toBe('invalid option listen: cannot listen on /ip4/192.0.2.1/tcp/4000: that host is not an address of this machine (EADDRNOTAVAIL)')
+    // Nothing of the failed start is held: the same node starts at once on a good address.
+    const a = await startNode({ name: 'a@test', home, logger: silentLogger })
+    await a.stop()
+  })
+
+  it('a name this home runs in another live OS process: NodeRunningError; the identity is free again once it stopped', async () => {
+    // Another OS process that holds the identity, as a running node does.
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+    try {
+      mkdirSync(join(home, 'nodes', 'a@test'), { recursive: true })
+      const started = readFileSync(`/proc/${holder.pid as number}/stat`, 'utf8')
+      const ticks = started.slice(started.lastIndexOf(')') + 2).split(' ')[19]
+      writeFileSync(join(home, 'nodes', 'a@test', 'running'), JSON.stringify({ pid: holder.pid, started: ticks }))
+      await expect(startNode({ name: 'a@test', home, logger: silentLogger })).rejects.toMatchObject({ name: 'NodeRunningError', node: 'a@test', pid: holder.pid })
+    } finally {
+      holder.kill('SIGKILL')
+      await new Promise(resolve => holder.once('exit', resolve))
+    }
+    // The holder is gone (as after kill -9): its file is taken over.
+    const a = await startNode({ name: 'a@test', home, logger: silentLogger })
+    await a.stop()
+    const again = await startNode({ name: 'a@test', home, logger: silentLogger })
+    await again.stop()
   })
 
   it('an invalid seed', async () => {
