@@ -13,7 +13,7 @@
  *   ratio.<site>/workspace, ratio_cpu.<site>/workspace: those medians over the workspace's
  *
  * Needs the npm registry (for the packages' dependencies). Run through pnpm (`pnpm bench:installed
- * -- --rounds 5 --site before=../main/packages/cluster`), which it uses to pack. `--keep` keeps the app.
+ * --rounds 5 --site before=../main/packages/cluster`; pnpm passes a `--` on, which this refuses), which it uses to pack. `--keep` keeps the app.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
