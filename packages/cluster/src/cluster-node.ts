@@ -181,67 +181,66 @@ export async function startNode (init: ClusterNodeInit): Promise<ClusterNode> {
   let seeds = init.seeds ?? []
   let remembered: MemberInfo[] = []
   let memory: ReturnType<typeof rememberer> | undefined
-  if (transport === undefined) {
-    seeds = seeds.map(s => parseAddress('seeds', s))
-    const home = clusterHome(init.home)
-    const [privateKey, secret] = await Promise.all([
-      loadOrCreateNodeKey(home, name),
-      loadClusterSecret({ home, secret: init.secret, secretFile: init.secretFile })
-    ])
-    if (secret.source === 'created') log.info(`created the cluster secret at ${secret.path ?? ''} (copy it to other machines to let them join)`)
-    nodeLock = await lockNode(home, name)
-    creation = await nextCreation(home, name).catch(async (err: unknown) => { await nodeLock?.release(); throw err })
-    if (init.hidden !== true) {
-      remembered = await loadRemembered(home, name)
-      memory = rememberer(home, name, () => [...membership?.known.values() ?? []], (err) => { log.debug('could not write the remembered members', { error: String(err) }) })
-    }
-    transport = new Libp2pTransport({ privateKey, psk: secret.psk, listen, log: logger('cluster:transport'), maxFrameBytes: init.maxFrameBytes, maxBufferedBytes: init.maxBufferedBytes })
-  }
-  const distribution = new ClusterDistribution()
-  let core: CoreNode
+  // The identity taken below is given back if the start fails after it (and by `stop`).
   try {
-    core = createNode({ name, creation, clock, distribution, logger, behaviours: init.behaviours })
+    if (transport === undefined) {
+      seeds = seeds.map(s => parseAddress('seeds', s))
+      const home = clusterHome(init.home)
+      const [privateKey, secret] = await Promise.all([
+        loadOrCreateNodeKey(home, name),
+        loadClusterSecret({ home, secret: init.secret, secretFile: init.secretFile })
+      ])
+      if (secret.source === 'created') log.info(`created the cluster secret at ${secret.path ?? ''} (copy it to other machines to let them join)`)
+      nodeLock = await lockNode(home, name)
+      creation = await nextCreation(home, name)
+      if (init.hidden !== true) {
+        remembered = await loadRemembered(home, name)
+        memory = rememberer(home, name, () => [...membership?.known.values() ?? []], (err) => { log.debug('could not write the remembered members', { error: String(err) }) })
+      }
+      transport = new Libp2pTransport({ privateKey, psk: secret.psk, listen, log: logger('cluster:transport'), maxFrameBytes: init.maxFrameBytes, maxBufferedBytes: init.maxBufferedBytes })
+    }
+    const distribution = new ClusterDistribution()
+    const core = createNode({ name, creation, clock, distribution, logger, behaviours: init.behaviours })
+    let membership: Membership | undefined
+    try {
+      await transport.start((link) => {
+        if (membership === undefined) link.close('node starting')
+        else membership.accept(link)
+      })
+    } catch (err) {
+      forgetNode(core)
+      throw listenError(listen, err)
+    }
+    let node: ClusterNode | undefined
+    membership = new Membership({
+      self: { name, creation, peerId: transport.id, addresses: transport.addresses, version: VERSION, hidden: init.hidden === true },
+      transport,
+      clock,
+      distribution,
+      host: distribution.host ?? core.host(),
+      log,
+      options: { ...init.membership, failureDetector: { logger, ...init.membership?.failureDetector } },
+      events: {
+        up: (info) => { memory?.changed(); node?.nodeUp(info) },
+        down: (n, reason) => { memory?.changed(); node?.nodeDown(n, reason) },
+        joining: (address, attempt, error) => {
+          node?.emit('node:joining', { address, attempt, error })
+        },
+        refused: (by, reason) => {
+          node?.emit('node:refused', { node: by, reason, error: new NodeNameRefusedError(name, by) })
+        }
+      }
+    })
+    node = new ClusterNode(core, transport, membership, async () => {
+      await memory?.flush()
+      await nodeLock?.release()
+    })
+    membership.start(seeds, remembered)
+    return node
   } catch (err) {
     await nodeLock?.release()
     throw err
   }
-  let membership: Membership | undefined
-  try {
-    await transport.start((link) => {
-      if (membership === undefined) link.close('node starting')
-      else membership.accept(link)
-    })
-  } catch (err) {
-    forgetNode(core)
-    await nodeLock?.release()
-    throw listenError(listen, err)
-  }
-  let node: ClusterNode | undefined
-  membership = new Membership({
-    self: { name, creation, peerId: transport.id, addresses: transport.addresses, version: VERSION, hidden: init.hidden === true },
-    transport,
-    clock,
-    distribution,
-    host: distribution.host ?? core.host(),
-    log,
-    options: { ...init.membership, failureDetector: { logger, ...init.membership?.failureDetector } },
-    events: {
-      up: (info) => { memory?.changed(); node?.nodeUp(info) },
-      down: (n, reason) => { memory?.changed(); node?.nodeDown(n, reason) },
-      joining: (address, attempt, error) => {
-        node?.emit('node:joining', { address, attempt, error })
-      },
-      refused: (by, reason) => {
-        node?.emit('node:refused', { node: by, reason, error: new NodeNameRefusedError(name, by) })
-      }
-    }
-  })
-  node = new ClusterNode(core, transport, membership, async () => {
-    await memory?.flush()
-    await nodeLock?.release()
-  })
-  membership.start(seeds, remembered)
-  return node
 }
 
 const LISTEN_FAILURES: Readonly<Record<string, string>> = {

@@ -31,7 +31,8 @@ function alive (h: Holder): boolean {
   } catch (err) {
     if (errCode(err) !== 'EPERM') return false
   }
-  return h.started === null || startedAt(h.pid) === null || startedAt(h.pid) === h.started
+  const now = h.started === null ? null : startedAt(h.pid)
+  return now === null || now === h.started
 }
 
 function parseHolder (text: string): Holder | undefined {
